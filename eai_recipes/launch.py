@@ -1,7 +1,9 @@
 """Run `llamafactory-cli` on rendered recipes: train, predict (base and adapter) and export.
 
-The launcher renders and validates first, checks that the data and model are where the recipe says, then
-shells out, streaming LLaMA-Factory's output to the terminal and to runs/<run>/logs/<stage>.log.
+The launcher renders and validates first, checks that the data, model and packages are where the recipe
+says, then shells out with the profile's launch environment, streaming LLaMA-Factory's output to the
+terminal and to runs/<run>/logs/<stage>.log. Training resumes from the last complete checkpoint of its
+run directory, and refuses to mix checkpoints of a different recipe.
 """
 
 from __future__ import annotations
@@ -10,18 +12,32 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
 from collections import deque
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from eai_recipes import paths, recipes
 from eai_recipes.errors import EaiError
 
 TAIL_LINES = 20
+CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
+TRAIN_RECORD = ".train_config.json"  # the train.yaml a run's checkpoints were made with
+# Keys that may change between an interrupted run and its resumption without mixing two recipes.
+RESUME_SAFE_KEYS = frozenset({
+    "max_steps", "num_train_epochs", "save_steps", "save_total_limit", "logging_steps", "eval_steps",
+    "plot_loss", "report_to", "run_name", "use_swanlab", "swanlab_project", "swanlab_workspace",
+    "swanlab_run_name", "swanlab_mode", "swanlab_logdir", "preprocessing_num_workers",
+    "dataloader_num_workers", "per_device_eval_batch_size", "overwrite_cache", "ddp_timeout", "ddp_backend",
+})
 
 
 class LaunchError(EaiError):
@@ -92,14 +108,69 @@ def check_gpu(profile: recipes.Profile) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Requirement:
+    what: str  # the recipe setting that needs it
+    modules: tuple[str, ...]  # any one of these importable is enough
+    pip: str
+    fatal: bool = True  # False: LLaMA-Factory falls back (with a warning) when it is missing
+
+
+def required_packages(config: dict[str, Any], env: dict[str, str | None]) -> list[Requirement]:
+    """Optional packages a rendered train.yaml and its launch environment need on the machine that runs it."""
+    report_to = config.get("report_to") or []
+    report_to = [report_to] if isinstance(report_to, str) else list(report_to)
+    reqs = []
+    if "tensorboard" in report_to:
+        reqs.append(Requirement("report_to: tensorboard", ("tensorboard", "tensorboardX"), "tensorboard"))
+    if "wandb" in report_to:
+        reqs.append(Requirement("report_to: wandb", ("wandb",), "wandb"))
+    if config.get("use_swanlab"):  # local mode keeps its dashboard in an extra
+        extra = "'swanlab[dashboard]'" if config.get("swanlab_mode", "cloud") == "local" else "swanlab"
+        reqs.append(Requirement("use_swanlab: true", ("swanlab",), extra))
+    if config.get("enable_liger_kernel"):
+        reqs.append(Requirement("enable_liger_kernel: true", ("liger_kernel",), "liger-kernel"))
+    if config.get("use_unsloth"):
+        reqs.append(Requirement("use_unsloth: true", ("unsloth",), "unsloth"))
+    if config.get("deepspeed"):
+        reqs.append(Requirement("deepspeed", ("deepspeed",), "deepspeed"))
+    if str(config.get("flash_attn", "")).lower() == "fa2":
+        reqs.append(Requirement("flash_attn: fa2", ("flash_attn",), "flash-attn --no-build-isolation", fatal=False))
+    if recipes._flag_on(env.get("USE_RAY")):
+        reqs.append(Requirement("USE_RAY=1", ("ray",), "'ray[train]'"))
+    return reqs
+
+
+def check_packages(config: dict[str, Any], env: dict[str, str | None]) -> None:
+    import importlib.util
+
+    for req in required_packages(config, env):
+        if any(importlib.util.find_spec(m) for m in req.modules):
+            continue
+        message = f"{req.what} needs the {req.modules[0]} package: pip install {req.pip}"
+        if req.fatal:
+            raise EaiError(message + " (or change the recipe: e.g. --set tracker=none)"
+                           if req.what.startswith("report_to") else message)
+        print(f"eai: warning: {message}; without it LLaMA-Factory falls back to the default attention",
+              file=sys.stderr)
+
+
+def _config(rendered: recipes.Rendered, stage: str) -> dict[str, Any]:
+    return yaml.safe_load(rendered.files[stage].read_text(encoding="utf-8")) or {}
+
+
 # ------------------------------------------------------------------------------------------ validation
 
 
 def _stamp_key(path: Path) -> str:
-    """Validation depends on the file, the LLaMA-Factory version and whether a GPU is there."""
+    """Validation depends on the file, the LLaMA-Factory version, whether a GPU is there and which optional
+    packages are installed."""
+    import importlib.util
+
     h = hashlib.sha256(path.read_bytes())
     h.update(metadata.version("llamafactory").encode())
     h.update(str(bool(shutil.which("nvidia-smi"))).encode())
+    h.update(str([bool(importlib.util.find_spec(m)) for m in recipes.PACKAGE_KEYS.values()]).encode())
     return h.hexdigest()
 
 
@@ -115,9 +186,140 @@ def validate_once(rendered: recipes.Rendered, stage: str) -> None:
     key = _stamp_key(path)
     if stamps.get(stage) == key:
         return
-    recipes.validate_file(path, recipes.STAGES[stage].cli)
+    recipes.validate_file(path, recipes.STAGES[stage].cli, rendered.sources)
     stamps[stage] = key
     stamps_path.write_text(json.dumps(stamps, indent=2) + "\n")
+
+
+# -------------------------------------------------------------------------------- launch environment
+
+# Launch variables reach llamafactory-cli only from the rendered command, so that what ran is what the file
+# says: a stray FORCE_TORCHRUN=1 in the shell must not turn a prediction into a torchrun job.
+_FROM_PROFILE_ONLY = tuple(k for k in recipes.LAUNCH_ENV if k != "CUDA_VISIBLE_DEVICES")
+
+
+def stage_env(rendered: recipes.Rendered, stage: str,
+              environ: dict[str, str] | None = None) -> tuple[dict[str, str], dict[str, str]]:
+    """(the child's whole environment, the launch variables shown in the log) for one stage."""
+    environ = dict(os.environ if environ is None else environ)
+    launch = {}
+    if recipes.STAGES[stage].launch_env:
+        launch = recipes.resolve_env(rendered.env, environ, rendered.profile.name)
+    for key in _FROM_PROFILE_ONLY:
+        if key in environ and launch.get(key) != environ[key]:
+            print(f"eai: note: {stage}: ignoring {key}={environ[key]} from your environment; launch variables "
+                  "come from the profile or --env, as the rendered command shows", file=sys.stderr)
+    child = {k: v for k, v in environ.items() if k not in _FROM_PROFILE_ONLY}
+    # torchrun is a console script beside this interpreter; the venv need not be activated.
+    child["PATH"] = str(Path(sys.executable).parent) + os.pathsep + environ.get("PATH", "")
+    child.update(launch)
+    return child, launch
+
+
+# ----------------------------------------------------------------------------------------------- resume
+
+
+def checkpoints(adapter_dir: Path) -> list[tuple[int, Path]]:
+    """Complete checkpoint-N directories (the Trainer writes trainer_state.json last), by step."""
+    found = []
+    for path in adapter_dir.glob("checkpoint-*"):
+        m = CHECKPOINT.match(path.name)
+        if m and path.is_dir() and (path / "trainer_state.json").exists():
+            found.append((int(m.group(1)), path))
+    return sorted(found)
+
+
+def set_aside_incomplete(adapter_dir: Path) -> list[Path]:
+    """Rename checkpoints cut off while being written (no trainer_state.json), so that resuming takes the
+    last complete one instead of failing on a half-written one. Nothing is deleted."""
+    moved = []
+    for path in sorted(adapter_dir.glob("checkpoint-*")):
+        if CHECKPOINT.match(path.name) and path.is_dir() and not (path / "trainer_state.json").exists():
+            target = path.with_name(path.name + ".incomplete")
+            n = 1
+            while target.exists():
+                n += 1
+                target = path.with_name(f"{path.name}.incomplete{n}")
+            path.rename(target)
+            moved.append(target)
+    return moved
+
+
+def is_finished(adapter_dir: Path) -> bool:
+    """LLaMA-Factory writes train_results.json once training has ended and the adapter is saved."""
+    return (adapter_dir / "train_results.json").exists()
+
+
+def recipe_changes(before: dict[str, Any], now: dict[str, Any], *, safe: bool = True) -> list[str]:
+    """Keys whose value differs between two train configs (ignoring the resume-safe ones when safe=True)."""
+    keys = sorted(set(before) | set(now))
+    return [f"{k}: {before.get(k)!r} -> {now.get(k)!r}" for k in keys
+            if before.get(k) != now.get(k) and not (safe and k in RESUME_SAFE_KEYS)]
+
+
+def _read_record(run_dir: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((run_dir / TRAIN_RECORD).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def _mixing_error(rendered: recipes.Rendered, what: str, changes: list[str]) -> EaiError:
+    return EaiError(
+        f"{rendered.run_dir / 'adapter'} holds {what} of a different recipe (changed: {'; '.join(changes)}); "
+        f"continuing would mix two recipes. Re-run with the same settings to resume, add --fresh to start "
+        f"over, or choose another --run-name"
+    )
+
+
+def plan_training(rendered: recipes.Rendered, config: dict[str, Any], *, fresh: bool = False) -> str:
+    """Decide how a `train` launch treats its run directory: 'fresh', 'resume' or 'done'. Prints what it
+    decided; raises when the run directory holds a different recipe's checkpoints."""
+    adapter_dir = rendered.run_dir / "adapter"
+    record_path = rendered.run_dir / TRAIN_RECORD
+    if fresh:
+        shutil.rmtree(adapter_dir, ignore_errors=True)
+        record_path.unlink(missing_ok=True)
+    if not adapter_dir.exists() or not any(adapter_dir.iterdir()):
+        return "fresh"
+    for path in set_aside_incomplete(adapter_dir):
+        print(f"==> train: {path.name}: cut off while being saved; set aside", file=sys.stderr)
+    record = _read_record(rendered.run_dir)
+    done = checkpoints(adapter_dir)
+    if is_finished(adapter_dir):
+        if record is None:
+            print(f"==> train: {adapter_dir} is already trained (no record of its recipe); nothing to do "
+                  "(--fresh trains it again)", file=sys.stderr)
+            return "done"
+        changes = recipe_changes(record, config)
+        if changes:
+            raise _mixing_error(rendered, "a finished adapter", changes)
+        if all(record.get(k) == config.get(k) for k in ("max_steps", "num_train_epochs")):
+            print(f"==> train: {adapter_dir} is already trained with this recipe; nothing to do "
+                  "(--fresh trains it again)", file=sys.stderr)
+            return "done"
+        if not done:
+            raise EaiError(f"{adapter_dir} holds a finished adapter and no checkpoint to train on from; add "
+                           "--fresh to train again, or choose another --run-name")
+    elif not done:
+        print(f"==> train: {adapter_dir} has no complete checkpoint (it stopped before its first save): "
+              "starting over", file=sys.stderr)
+        shutil.rmtree(adapter_dir)
+        return "fresh"
+    changes = recipe_changes(record, config) if record is not None else []
+    if changes:
+        raise _mixing_error(rendered, "checkpoints", changes)
+    step, path = done[-1]
+    total = config.get("max_steps") or f"{config.get('num_train_epochs')} epochs"
+    print(f"==> train: resuming from {path} (step {step} of {total})", file=sys.stderr)
+    return "resume"
+
+
+def _resume_hint(rendered: recipes.Rendered) -> str:
+    done = checkpoints(rendered.run_dir / "adapter")
+    if not done:
+        return ""
+    return f"\n  re-run the same `eai train` command to resume from {done[-1][1]}"
 
 
 # --------------------------------------------------------------------------------------------- running
@@ -129,12 +331,13 @@ def _show_progress(lines: list[str]) -> None:
         text = line.strip()
         if "%|" in text and ("it/s" in text or "s/it" in text or text.endswith("]")):
             sys.stderr.write("\r    " + text[-110:])
-        elif text.startswith("{'loss'") or text.startswith("{'train_loss'"):
+        elif text.startswith(("{'loss'", "{'train_loss'", "{'eval_loss'")):
             sys.stderr.write("\r    " + text[:110] + "\n")
     sys.stderr.flush()
 
 
-def run_logged(cmd: list[str], log_path: Path, *, env: dict[str, str] | None = None, quiet: bool = False) -> float:
+def run_logged(cmd: list[str], log_path: Path, *, env: dict[str, str] | None = None, quiet: bool = False,
+               shown_env: dict[str, str] | None = None) -> float:
     """Run a command, copying its output to the terminal (unless quiet) and to log_path; return seconds.
 
     Raises LaunchError with the exit code, the log path and the log's last lines when it fails.
@@ -143,23 +346,28 @@ def run_logged(cmd: list[str], log_path: Path, *, env: dict[str, str] | None = N
     tail: deque[str] = deque(maxlen=TAIL_LINES)
     partial = b""
     start = time.monotonic()
+    shown = recipes.env_prefix(dict(shown_env)) if shown_env else ""
     with open(log_path, "wb") as log:
-        log.write(("$ " + " ".join(cmd) + "\n").encode())
+        log.write(("$ " + shown + " ".join(cmd) + "\n").encode())
         log.flush()
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
         assert proc.stdout is not None
         fd = proc.stdout.fileno()
-        while chunk := os.read(fd, 65536):
-            log.write(chunk)
-            if not quiet:
-                sys.stdout.buffer.write(chunk)
-                sys.stdout.buffer.flush()
-            lines = (partial + chunk).replace(b"\r", b"\n").split(b"\n")
-            partial = lines.pop()
-            decoded = [line.decode(errors="replace") for line in lines if line.strip()]
-            tail.extend(decoded)
-            if quiet:
-                _show_progress(decoded)
+        try:
+            while chunk := os.read(fd, 65536):
+                log.write(chunk)
+                if not quiet:
+                    sys.stdout.buffer.write(chunk)
+                    sys.stdout.buffer.flush()
+                lines = (partial + chunk).replace(b"\r", b"\n").split(b"\n")
+                partial = lines.pop()
+                decoded = [line.decode(errors="replace") for line in lines if line.strip()]
+                tail.extend(decoded)
+                if quiet:
+                    _show_progress(decoded)
+        except KeyboardInterrupt:
+            proc.wait()  # the child got the same Ctrl-C; let it save what it can
+            raise
         returncode = proc.wait()
         if quiet:
             sys.stderr.write("\n")
@@ -176,27 +384,55 @@ def run_logged(cmd: list[str], log_path: Path, *, env: dict[str, str] | None = N
 
 def run_stage(rendered: recipes.Rendered, stage: str, *, quiet: bool = False) -> float:
     validate_once(rendered, stage)
+    env, launch_vars = stage_env(rendered, stage)
     cmd = [llamafactory_cli(), *rendered.command(stage)[1:]]
     log_path = rendered.run_dir / "logs" / f"{stage}.log"
-    print(f"==> {stage}: {' '.join(rendered.command(stage))}  (log: {log_path})", file=sys.stderr, flush=True)
-    seconds = run_logged(cmd, log_path, quiet=quiet)
+    shown = recipes.env_prefix(dict(launch_vars)) + " ".join(rendered.command(stage))
+    print(f"==> {stage}: {shown}  (log: {log_path})", file=sys.stderr, flush=True)
+    seconds = run_logged(cmd, log_path, env=env, quiet=quiet, shown_env=launch_vars)
     print(f"==> {stage}: done in {seconds:.1f}s", file=sys.stderr, flush=True)
     return seconds
 
 
 def prepare(args: argparse.Namespace) -> recipes.Rendered:
-    return recipes.render(args.profile, recipes.parse_sets(args.sets), run_name=args.run_name)
+    if getattr(args, "runs_on", None):
+        link_runs(Path(args.runs_on))
+    return recipes.render_from_args(args)
 
 
-def train(rendered: recipes.Rendered, *, fresh: bool = False, quiet: bool = False) -> Path:
+def build_data_if_missing(values: dict) -> None:
+    """`eai data build` into the recipe's dataset_dir when it has no dataset_info.json (a fresh clone)."""
+    from eai_recipes import cli
+
+    dataset_dir = Path(str(values.get("dataset_dir", "data")))
+    if (dataset_dir / "dataset_info.json").exists():
+        return
+    print(f"==> data: {dataset_dir}/dataset_info.json is missing: eai data build --out {dataset_dir}",
+          file=sys.stderr, flush=True)
+    if cli.main(["data", "build", "--out", str(dataset_dir)]) != 0:
+        raise EaiError(f"`eai data build --out {dataset_dir}` failed (see above); training did not start")
+
+
+def train(rendered: recipes.Rendered, *, fresh: bool = False, quiet: bool = False, build_data: bool = False) -> Path:
     check_gpu(rendered.profile)
     validate_once(rendered, "train")
+    config = _config(rendered, "train")
+    check_packages(config, rendered.env)
     check_model(rendered.values)
-    check_datasets(rendered.values, ("dataset",))
+    if build_data:
+        build_data_if_missing(rendered.values)
+    check_datasets(rendered.values, ("dataset", "eval_dataset"))
+    recipes.resolve_env(rendered.env, dict(os.environ), rendered.profile.name)  # missing ones fail before any work
     adapter_dir = rendered.run_dir / "adapter"
-    if fresh and adapter_dir.exists():
-        shutil.rmtree(adapter_dir)
-    run_stage(rendered, "train", quiet=quiet)
+    if plan_training(rendered, config, fresh=fresh) == "done":
+        return adapter_dir
+    (rendered.run_dir / TRAIN_RECORD).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    try:
+        run_stage(rendered, "train", quiet=quiet)
+    except LaunchError as exc:
+        raise LaunchError(str(exc) + _resume_hint(rendered), exc.exit_code) from None
+    except KeyboardInterrupt:
+        raise LaunchError("training interrupted" + _resume_hint(rendered), 130) from None
     return adapter_dir
 
 
@@ -232,11 +468,33 @@ def export(rendered: recipes.Rendered, *, quiet: bool = False) -> Path:
     return rendered.run_dir / "merged"
 
 
+# ---------------------------------------------------------------------------------- runs on other storage
+
+
+def link_runs(target: Path, runs: Path = paths.RUNS_DIR) -> Path:
+    """Make runs/ a link to `target` (e.g. a mounted Google Drive folder) so that checkpoints outlive the
+    machine, while rendered recipes keep saying runs/... . Never moves or deletes a run."""
+    target = target.expanduser()
+    target.mkdir(parents=True, exist_ok=True)
+    if runs.is_symlink():
+        if runs.resolve() == target.resolve():
+            return target
+        raise EaiError(f"{runs} already links to {os.readlink(runs)}; remove that link to use {target}")
+    if runs.exists():
+        if any(runs.iterdir()):
+            raise EaiError(f"{runs}/ already holds runs on this machine; move them to {target} first "
+                           f"(mv {runs}/* {target}/) so that nothing is lost, then re-run")
+        runs.rmdir()
+    runs.symlink_to(target.resolve(), target_is_directory=True)
+    print(f"eai: {runs}/ -> {target} (checkpoints are kept there)", file=sys.stderr)
+    return target
+
+
 # ------------------------------------------------------------------------------------------------- CLI
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    train(prepare(args), fresh=args.fresh)
+    train(prepare(args), fresh=args.fresh, build_data=args.build_data)
     return 0
 
 
@@ -250,17 +508,29 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_runs_on(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--runs-on", metavar="DIR",
+                   help="keep runs/ on DIR, e.g. a mounted Google Drive folder, by making runs/ a link to it "
+                        "(rendered recipes still say runs/...)")
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    common = dict(formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    common: dict = {}
     t = subparsers.add_parser(
-        "train", help="QLoRA fine-tune with llamafactory-cli train",
+        "train", help="QLoRA fine-tune with llamafactory-cli train (resumes an interrupted run)",
         description="Render the profile's recipes into runs/<run-name>/, validate train.yaml with LLaMA-Factory's "
-                    "parser, then run `llamafactory-cli train runs/<run-name>/train.yaml`, logging to "
-                    "runs/<run-name>/logs/train.log. An interrupted run resumes from its last checkpoint.",
+                    "parser, check packages, model and data, then run `llamafactory-cli train "
+                    "runs/<run-name>/train.yaml` with the profile's launch variables (torchrun, Ray), logging to "
+                    "runs/<run-name>/logs/train.log. Re-running the same command after an interruption resumes "
+                    "from the last complete checkpoint; a finished run is left as it is.",
         **common,
     )
     recipes.add_render_options(t)
+    _add_runs_on(t)
     t.add_argument("--fresh", action="store_true", help="delete a previous adapter of this run and start over")
+    t.add_argument("--build-data", action="store_true",
+                   help="if data/dataset_info.json is missing, build the datasets first with `eai data build` "
+                        "(what `make train` does on a fresh clone); the GPU is checked before")
     t.set_defaults(func=cmd_train)
 
     p = subparsers.add_parser(
@@ -271,7 +541,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         **common,
     )
     recipes.add_render_options(p)
-    p.add_argument("--which", choices=["base", "adapter", "both"], default="both", help="which model(s) to run")
+    _add_runs_on(p)
+    p.add_argument("--which", choices=["base", "adapter", "both"], default="both", help="which model(s) to run (default: both)")
     p.set_defaults(func=cmd_predict)
 
     e = subparsers.add_parser(
@@ -281,4 +552,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         **common,
     )
     recipes.add_render_options(e)
+    _add_runs_on(e)
     e.set_defaults(func=cmd_export)
+
+    # The other commands that launch llamafactory-cli. Their register() is idempotent, so listing them
+    # in cli.STAGES as well is harmless.
+    from eai_recipes import sweep, webui
+
+    sweep.register(subparsers)
+    webui.register(subparsers)
