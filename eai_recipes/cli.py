@@ -17,6 +17,7 @@ STAGES = (
     "eai_recipes.recipes",
     "eai_recipes.launch",
     "eai_recipes.evaluation",
+    "eai_recipes.report",
     "eai_recipes.humaneval",
     "eai_recipes.safety",
     "eai_recipes.serving",
