@@ -1,0 +1,367 @@
+"""The layer between a chat request and the model: what goes in, what comes out.
+
+Input side (`Pipeline.prepare`): client system messages are dropped and EAI's identity prompt is always the
+system prompt; every user message is screened for crisis before anything is generated (a crisis message gets
+the fixed, human-first crisis reply instead of the model's answer); chat-template special tokens in client
+text are neutralised; one message over the limit is refused with the limit stated; the conversation is
+truncated from its oldest turn; an empty message gets a gentle prompt and no model call; the answer budget
+grows with the question's length.
+
+Output side: LLaMA-Factory's engine generates; `textguard.clean_output` strips template tokens and training
+leftovers, collapses repeats and keeps the identity; an answer stopped by the length limit or the timeout is
+cut at its last full sentence.
+
+Answers are decoded with their special tokens, so the clean-up sees where the model began a new turn
+(`<|im_end|>`, `<|im_start|>user`) and cuts there, and the end-of-turn token tells a finished answer from
+one stopped by the length limit or the timeout.
+
+Streaming (`Pipeline.stream`) cleans incrementally: after each piece from the engine the whole answer so far
+is cleaned again, and the stream sends only text that later pieces are not expected to change:
+- while the first sentence is unfinished, its words go out as they are generated, as long as no clean-up
+  step changed them (from the first word a step rewrote, e.g. a leaked marker, a repeated phrase or another
+  model's name, the rest waits for the end of the sentence) and less an unfinished `<...` marker; so the
+  first words reach the reader as fast as without the clean-up layer;
+- from then on whole sentences go out once they end, so a repeated sentence is collapsed before it is sent,
+  and an answer stopped by the length limit or the timeout ends at a full sentence, exactly as the
+  non-streamed answer does.
+The one case an append-only stream cannot mend is a rule whose trigger comes late and rewrites words of the
+first sentence already sent (e.g. "As an AI language" sent before "model" arrives). Then the stream goes on
+after that sentence, the last chunk carries the final cleaned answer (`eai.final_content`), and the chat page,
+which redraws the answer, shows the rewrite.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from eai_recipes import identity, safety, textguard
+from eai_recipes.serving.profile import ServingProfile
+
+FALLBACK_REPLY = ("I'm here with you, but I couldn't put a reply into words just now. "
+                  "Could you tell me a little more about what's on your mind?")
+_TEMPLATE_TOKEN = re.compile(r"<\|[^<>|]*\|>")
+
+
+class InputError(Exception):
+    """A request the pipeline refuses; `status` is the HTTP status the API answers with."""
+
+    def __init__(self, status: int, message: str, *, param: str | None = None, code: str = "invalid_request"):
+        super().__init__(message)
+        self.status, self.message, self.param, self.code = status, message, param, code
+
+
+@dataclass
+class Turn:
+    """A prepared request: what the model sees, or why it is not asked at all."""
+
+    kind: str  # "model" | "crisis" | "empty"
+    messages: list[dict[str, str]]
+    max_new_tokens: int
+    crisis: bool = False
+    category: str | None = None
+    crisis_in_conversation: bool = False
+    truncated: bool = False
+    system_dropped: int = 0
+    notices: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Outcome:
+    text: str
+    finish_reason: str  # OpenAI's: "stop" | "length"
+    stopped_by: str  # "stop" | "length" | "timeout" | "crisis" | "empty"
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    rewritten_after_sending: bool = False
+    seconds: float = 0.0
+    shown: str = ""  # while streaming: the cleaned answer so far, as a client that can replace text shows it
+
+
+def _text_of(content: Any) -> str:
+    """Message content as text: a string, or OpenAI content parts of type text (others are refused)."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    parts = []
+    for item in content:
+        kind = getattr(item, "type", None) if not isinstance(item, dict) else item.get("type")
+        text = getattr(item, "text", None) if not isinstance(item, dict) else item.get("text")
+        if kind != "text":
+            raise InputError(400, f"content parts of type '{kind}' are not supported: EAI reads text only",
+                             param="messages")
+        parts.append(text or "")
+    return "".join(parts)
+
+
+def _role_of(message: Any) -> str:
+    role = message.get("role") if isinstance(message, dict) else getattr(message, "role", None)
+    return str(getattr(role, "value", role))
+
+
+def _content_of(message: Any) -> Any:
+    return message.get("content") if isinstance(message, dict) else getattr(message, "content", None)
+
+
+def normalise_roles(raw: list[Any]) -> tuple[list[dict[str, str]], int]:
+    """Client messages -> strict user/assistant alternation ending with a user message.
+
+    System messages are dropped (EAI's own identity prompt is the only system prompt); consecutive messages
+    of one role are joined; leading assistant messages (a page greeting) carry no user text and are dropped.
+    """
+    if not raw:
+        raise InputError(400, "'messages' must hold at least one message from the user", param="messages")
+    dropped = 0
+    merged: list[dict[str, str]] = []
+    for i, message in enumerate(raw):
+        role = _role_of(message)
+        if role == "system":
+            dropped += 1
+            continue
+        if role not in ("user", "assistant"):
+            raise InputError(400, f"messages[{i}]: role '{role}' is not supported; use 'user' and 'assistant' "
+                                  "(a 'system' message is ignored: EAI keeps its own)", param="messages")
+        text = _text_of(_content_of(message))
+        if merged and merged[-1]["role"] == role:
+            merged[-1]["content"] += "\n" + text
+        else:
+            merged.append({"role": role, "content": text})
+    while merged and merged[0]["role"] == "assistant":
+        merged.pop(0)
+    if not merged or merged[-1]["role"] != "user":
+        raise InputError(400, "the last message must come from the user (role 'user')", param="messages")
+    return merged, dropped
+
+
+def complete_sentences(text: str) -> str | None:
+    """The longest prefix of `text` made of whole sentences (or lines), or None while the first is unfinished.
+
+    `textguard.cut_at_sentence_boundary` decides where a sentence ends (it knows "e.g." and "1."); where it
+    finds no boundary it returns a shortened text ending in an ellipsis, which is not a prefix.
+    """
+    cut = textguard.cut_at_sentence_boundary(text)
+    return cut if cut and text.startswith(cut) else None
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+_WORD = re.compile(r"\S+")
+_MAY_END_SENTENCE = re.compile(r"[.!?\u2026\n]")
+_TRAILING_PAUSE = re.compile(r"[,;:\u2013\u2014-]+$")
+
+
+def _hold_back_repeats(text: str) -> str:
+    """Text less its trailing words that each repeat an earlier word: they may be the start of a loop ("I
+    understand, I understand") that the clean-up collapses once it is complete. A new word releases them."""
+    words = list(_WORD.finditer(text))
+    keys = [re.sub(r"[^\w]+", "", w.group().lower()) for w in words]
+    start = len(words)
+    while start > 0 and keys[start - 1] and keys[start - 1] in keys[:start - 1]:
+        start -= 1
+    return text if start == len(words) else text[:words[start].start()].rstrip() if start else ""
+
+
+def _hold_back_markup(text: str) -> str:
+    """Text less an unfinished `<...` marker at its end, which the next piece may turn into a template token."""
+    start = text.rfind("<")
+    if start != -1 and ">" not in text[start:]:
+        return text[:start].rstrip()
+    return text
+
+
+class StreamCleaner:
+    """Raw pieces in, cleaned deltas out (see the module docstring for what is held back and why).
+
+    `clean(raw)` is the whole output clean-up; `reference(raw)` the raw text with whitespace tidied only. While
+    the first sentence is unfinished, only the words that no clean-up step changed go out (where a step
+    rewrote something, everything from there waits for the end of the sentence, when the rewrite is final).
+    """
+
+    def __init__(self, clean: Callable[[str], str], reference: Callable[[str], str]):
+        self.clean, self.reference = clean, reference
+        self.raw = ""
+        self.covered = ""  # the cleaned text the stream stands for: sent, or (after a rewrite) replaced
+        self.first_done = False
+        self.rewritten = False
+
+    def _untouched(self, cleaned: str) -> str:
+        same = _common_prefix(cleaned, self.reference(self.raw))
+        head = cleaned[:same]
+        if same < len(cleaned):
+            head = head[:max(head.rfind(" "), 0)]  # the word where they part may be half rewritten
+        # A trailing comma may still change: a collapsed loop ends with its last repetition's punctuation.
+        head = _TRAILING_PAUSE.sub("", _hold_back_repeats(head.rstrip()))
+        return _hold_back_markup(head)
+
+    def _advance(self, target: str, *, final: bool = False) -> str:
+        if target.startswith(self.covered):
+            delta, self.covered = target[len(self.covered):], target
+            return delta
+        if len(target) <= len(self.covered) and not final:
+            return ""  # a repeat collapsed at the tail: wait for more text
+        # A clean-up step rewrote text already sent: once its sentence is complete, stand for the rewrite
+        # (the page shows it; an API stream carries it in the last chunk) and go on after it.
+        self.rewritten = True
+        done = target if final else complete_sentences(target)
+        if done is not None and len(done) >= len(self.covered):
+            self.covered = done
+        return ""
+
+    def feed(self, piece: str) -> str:
+        self.raw += piece
+        if self.first_done and not _MAY_END_SENTENCE.search(piece):
+            return ""  # no new sentence can have ended: skip the clean-up pass
+        cleaned = self.clean(self.raw)
+        done = complete_sentences(cleaned)
+        if not self.first_done:
+            if done is None:
+                return self._advance(self._untouched(cleaned))
+            self.first_done = True
+        return self._advance(done) if done is not None else ""
+
+    def finish(self, cut: bool) -> tuple[str, str]:
+        """The last delta and the final cleaned answer; `cut`: stopped by the length limit or the timeout."""
+        cleaned = self.clean(self.raw)
+        if cut:
+            if not self.first_done and self.covered and complete_sentences(cleaned) is None:
+                # Stopped inside the first sentence: its words are already out; mark it unfinished instead of
+                # taking back its last word, as cut_at_sentence_boundary would.
+                cleaned = self.covered + "\u2026"
+            else:
+                cleaned = textguard.cut_at_sentence_boundary(cleaned)
+        delta = self._advance(cleaned, final=True)
+        return delta, cleaned
+
+
+class Pipeline:
+    def __init__(self, chat_model: Any, profile: ServingProfile, locale: str):
+        self.chat_model = chat_model
+        self.profile = profile
+        self.locale = locale
+        self.system = identity.system_prompt(profile.identity_name, profile.identity_author)
+        tokenizer = chat_model.engine.tokenizer
+        self.special_tokens = textguard.special_token_strings(tokenizer)
+        # Answers are decoded with their special tokens so that clean_output sees where the model started a
+        # new turn; tokens of other shapes than <|...|> (e.g. <unk>) are not template tokens and go first.
+        self.plain_specials = sorted((t for t in self.special_tokens if t and not _TEMPLATE_TOKEN.fullmatch(t)),
+                                     key=len, reverse=True)
+        self.stop_words = [w for w in [tokenizer.eos_token, *(getattr(chat_model.engine.template, "stop_words", [])
+                                                               or [])] if w]
+
+    # ------------------------------------------------------------------------------------------ input
+
+    def prepare(self, raw_messages: list[Any], *, max_tokens: int | None = None) -> Turn:
+        limits, gen = self.profile.limits, self.profile.generation
+        messages, dropped = normalise_roles(raw_messages)
+        notices = ["A system message from the client was ignored: EAI keeps its own."] if dropped else []
+        latest = messages[-1]["content"]
+        if textguard.is_empty(latest):
+            return Turn("empty", messages, 0, system_dropped=dropped, notices=notices)
+
+        # Screening comes before the length check: a person in crisis gets help, not an error.
+        screened = [safety.screen(m["content"]) for m in messages if m["role"] == "user"]
+        current = screened[-1]
+        earlier = any(s.crisis for s in screened[:-1])
+        if current.crisis:
+            return Turn("crisis", messages, 0, crisis=True, category=current.category,
+                        crisis_in_conversation=True, system_dropped=dropped, notices=notices)
+
+        if len(latest) > limits.max_input_chars:
+            raise InputError(413, f"the message is {len(latest)} characters long; the limit is "
+                                  f"{limits.max_input_chars} characters per message", param="messages",
+                             code="message_too_long")
+        for m in messages:
+            m["content"] = textguard.neutralise_special_tokens(m["content"], self.special_tokens)
+        kept, truncated = textguard.truncate_history(messages, limits.max_history_chars)
+        if truncated:
+            notices.append(textguard.truncation_notice(limits.max_history_chars))
+        budget = textguard.max_new_tokens_for(latest, minimum=gen.min_new_tokens, maximum=gen.max_new_tokens)
+        if max_tokens is not None:
+            budget = max(1, min(budget, max_tokens))
+        return Turn("model", kept, budget, crisis_in_conversation=earlier, truncated=truncated,
+                    system_dropped=dropped, notices=notices)
+
+    def fixed_reply(self, turn: Turn) -> str:
+        if turn.kind == "crisis":
+            return safety.crisis_reply(self.locale, turn.category)
+        return textguard.EMPTY_INPUT_REPLY
+
+    # ----------------------------------------------------------------------------------------- output
+
+    def _plain(self, raw: str) -> str:
+        for token in self.plain_specials:
+            raw = raw.replace(token, " ")
+        return raw
+
+    def _clean(self, raw: str) -> str:
+        return textguard.clean_output(self._plain(raw), name=self.profile.identity_name,
+                                      author=self.profile.identity_author)
+
+    def _reference(self, raw: str) -> str:
+        return textguard.tidy_whitespace(self._plain(raw))
+
+    def _stopped_by(self, finished_on_eos: bool, seconds: float) -> str:
+        if finished_on_eos:
+            return "stop"
+        return "timeout" if seconds >= 0.95 * self.profile.generation.timeout_s else "length"
+
+    async def complete(self, turn: Turn) -> Outcome:
+        if turn.kind != "model":
+            return Outcome(self.fixed_reply(turn), "stop", turn.kind)
+        started = time.monotonic()
+        responses = await self.chat_model.achat(turn.messages, self.system, max_new_tokens=turn.max_new_tokens,
+                                                skip_special_tokens=False)
+        response = responses[0]
+        seconds = time.monotonic() - started
+        stopped_by = self._stopped_by(response.finish_reason == "stop", seconds)
+        text = self._clean(response.response_text)
+        if stopped_by != "stop":
+            text = textguard.cut_at_sentence_boundary(text)
+        return Outcome(text or FALLBACK_REPLY, "stop" if stopped_by == "stop" else "length", stopped_by,
+                       response.prompt_length, response.response_length, seconds=seconds)
+
+    async def stream(self, turn: Turn, outcome: Outcome) -> AsyncIterator[str]:
+        """Yield cleaned deltas; fill `outcome` when the answer is complete."""
+        if turn.kind != "model":
+            text = self.fixed_reply(turn)
+            outcome.text, outcome.finish_reason, outcome.stopped_by = text, "stop", turn.kind
+            yield text
+            return
+        cleaner = StreamCleaner(self._clean, self._reference)
+        started = time.monotonic()
+        pieces = 0
+        async for piece in self.chat_model.astream_chat(turn.messages, self.system,
+                                                        max_new_tokens=turn.max_new_tokens,
+                                                        skip_special_tokens=False):
+            if not piece:
+                continue
+            pieces += 1
+            delta = cleaner.feed(piece)
+            outcome.shown = cleaner.covered
+            if delta:
+                yield delta
+        seconds = time.monotonic() - started
+        on_eos = any(w and cleaner.raw.rstrip().endswith(w) for w in self.stop_words)
+        stopped_by = self._stopped_by(on_eos, seconds)
+        delta, final = cleaner.finish(cut=stopped_by != "stop")
+        if not cleaner.covered and not final:
+            delta = final = FALLBACK_REPLY
+        outcome.shown = cleaner.covered
+        if delta:
+            yield delta
+        outcome.text = outcome.shown = final or FALLBACK_REPLY
+        outcome.finish_reason = "stop" if stopped_by == "stop" else "length"
+        outcome.stopped_by = stopped_by
+        outcome.completion_tokens = pieces
+        outcome.rewritten_after_sending = cleaner.rewritten
+        outcome.seconds = seconds

@@ -1,0 +1,166 @@
+"""Serving profiles (recipes/serving/<name>.yaml): which model to serve and how it may answer.
+
+A profile is the *what* of serving (model source, generation settings, limits, identity, locale); it is
+checked here, key by key, before any model is loaded, so a typo fails in a second with the file and key named.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from eai_recipes import paths
+from eai_recipes.errors import EaiError
+
+SERVING_DIR = paths.RECIPES_DIR / "serving"
+SOURCES = ("adapter", "merged", "base")
+QUANTIZATIONS = ("auto", "4bit", "none")
+
+
+@dataclass(frozen=True)
+class Generation:
+    do_sample: bool
+    temperature: float
+    top_p: float
+    top_k: int
+    repetition_penalty: float
+    min_new_tokens: int
+    max_new_tokens: int
+    timeout_s: float
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_input_chars: int
+    max_history_chars: int
+    max_request_bytes: int
+
+
+@dataclass(frozen=True)
+class ServingProfile:
+    name: str
+    path: Path
+    description: str
+    training_profile: str
+    source: str
+    run: str
+    quantization: str
+    generation: Generation
+    limits: Limits
+    identity_name: str
+    identity_author: str
+    locale: str
+
+
+# key -> (python type, check, what is allowed)
+_GENERATION_KEYS: dict[str, tuple[type, Any, str]] = {
+    "do_sample": (bool, lambda v: True, "true or false"),
+    "temperature": (float, lambda v: 0 <= v <= 2, "a number from 0 to 2"),
+    "top_p": (float, lambda v: 0 < v <= 1, "a number in (0, 1]"),
+    "top_k": (int, lambda v: v >= 0, "an integer >= 0"),
+    "repetition_penalty": (float, lambda v: 1 <= v <= 2, "a number from 1 to 2"),
+    "min_new_tokens": (int, lambda v: v >= 1, "an integer >= 1"),
+    "max_new_tokens": (int, lambda v: v >= 1, "an integer >= 1"),
+    "timeout_s": (float, lambda v: v > 0, "a number of seconds > 0"),
+}
+_LIMIT_KEYS: dict[str, tuple[type, Any, str]] = {
+    "max_input_chars": (int, lambda v: v >= 1, "an integer >= 1"),
+    "max_history_chars": (int, lambda v: v >= 1, "an integer >= 1"),
+    "max_request_bytes": (int, lambda v: v >= 1024, "an integer >= 1024"),
+}
+_TOP_KEYS = {"description", "model", "generation", "limits", "identity", "locale"}
+_MODEL_KEYS = {"training_profile", "source", "run", "quantization"}
+_IDENTITY_KEYS = {"name", "author"}
+
+
+def available_serving_profiles(serving_dir: Path = SERVING_DIR) -> list[str]:
+    return sorted(p.stem for p in serving_dir.glob("*.yaml"))
+
+
+def _section(data: dict[str, Any], key: str, allowed: set[str], where: Path) -> dict[str, Any]:
+    section = data.get(key)
+    if not isinstance(section, dict):
+        raise EaiError(f"{where}: key '{key}' must be a mapping with keys {sorted(allowed)}")
+    unknown = sorted(set(section) - allowed)
+    if unknown:
+        raise EaiError(f"{where}: unknown key(s) {unknown} under '{key}'; allowed: {sorted(allowed)}")
+    missing = sorted(allowed - set(section))
+    if missing:
+        raise EaiError(f"{where}: missing key(s) {missing} under '{key}'")
+    return section
+
+
+def _typed(section: dict[str, Any], spec: dict[str, tuple[type, Any, str]], key: str, where: Path) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, (kind, check, allowed) in spec.items():
+        value = section[name]
+        if kind is bool:
+            ok_type = isinstance(value, bool)
+        else:
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            ok_type = number and (kind is float or isinstance(value, int))
+        if not ok_type or not check(value):
+            raise EaiError(f"{where}: key '{key}.{name}': got {value!r}, expected {allowed}")
+        out[name] = kind(value)
+    return out
+
+
+def load_serving_profile(name: str, serving_dir: Path = SERVING_DIR) -> ServingProfile:
+    path = serving_dir / f"{name}.yaml"
+    if not path.is_file():
+        known = ", ".join(available_serving_profiles(serving_dir)) or "none"
+        raise EaiError(f"unknown serving profile '{name}' (no {path.name} in recipes/serving/); available: {known}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise EaiError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise EaiError(f"{path}: expected a mapping of keys to values at the top level")
+    unknown = sorted(set(data) - _TOP_KEYS)
+    if unknown:
+        raise EaiError(f"{path}: unknown key(s) {unknown}; allowed: {sorted(_TOP_KEYS)}")
+
+    model = _section(data, "model", _MODEL_KEYS, path)
+    for key in ("training_profile", "run"):
+        if not isinstance(model[key], str) or not model[key].strip():
+            raise EaiError(f"{path}: key 'model.{key}' must be a non-empty name")
+    if model["source"] not in SOURCES:
+        raise EaiError(f"{path}: key 'model.source': got {model['source']!r}, expected one of {', '.join(SOURCES)}")
+    if model["quantization"] not in QUANTIZATIONS:
+        raise EaiError(f"{path}: key 'model.quantization': got {model['quantization']!r}, "
+                       f"expected one of {', '.join(QUANTIZATIONS)}")
+
+    gen = _typed(_section(data, "generation", set(_GENERATION_KEYS), path), _GENERATION_KEYS, "generation", path)
+    if gen["min_new_tokens"] > gen["max_new_tokens"]:
+        raise EaiError(f"{path}: key 'generation.min_new_tokens' ({gen['min_new_tokens']}) is larger than "
+                       f"'generation.max_new_tokens' ({gen['max_new_tokens']})")
+    limits = _typed(_section(data, "limits", set(_LIMIT_KEYS), path), _LIMIT_KEYS, "limits", path)
+    if limits["max_input_chars"] > limits["max_history_chars"]:
+        raise EaiError(f"{path}: key 'limits.max_input_chars' ({limits['max_input_chars']}) must not exceed "
+                       f"'limits.max_history_chars' ({limits['max_history_chars']})")
+    identity = _section(data, "identity", _IDENTITY_KEYS, path)
+    for key in _IDENTITY_KEYS:
+        if not isinstance(identity[key], str) or not identity[key].strip():
+            raise EaiError(f"{path}: key 'identity.{key}' must be a non-empty string")
+    locale = data.get("locale", "international")
+    if not isinstance(locale, str) or not locale.strip():
+        raise EaiError(f"{path}: key 'locale' must be a locale of dataset_info/crisis/resources.yaml, e.g. "
+                       "international, US or GB")
+
+    return ServingProfile(
+        name=name,
+        path=path,
+        description=str(data.get("description", "")),
+        training_profile=model["training_profile"],
+        source=model["source"],
+        run=model["run"],
+        quantization=model["quantization"],
+        generation=Generation(**gen),
+        limits=Limits(**limits),
+        identity_name=identity["name"],
+        identity_author=identity["author"],
+        locale=locale,
+    )
