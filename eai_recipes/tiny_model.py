@@ -101,6 +101,12 @@ def build_tokenizer(vocab_size: int, files: list[Path]):
     )
 
 
+# LoRA trains neither the output layer nor the final norm. With the usual 0.02 initialisation a 64-wide model's
+# logits stay within about +-1 whatever the hidden state, so no adapter could move its output distribution
+# away from uniform (the loss sticks at ln(vocab)). A wider output layer lets the demo's adapter learn.
+LM_HEAD_STD = 0.15
+
+
 def build_tiny_model(out: Path, *, seed: int = 0, vocab_size: int = 4096, hidden_size: int = 64,
                      layers: int = 2, heads: int = 4, corpus_root: Path | None = None) -> Path:
     """Write a deterministic tiny Phi3ForCausalLM and its tokenizer to `out`; return `out`."""
@@ -125,6 +131,8 @@ def build_tiny_model(out: Path, *, seed: int = 0, vocab_size: int = 4096, hidden
     )
     torch.manual_seed(seed)
     model = Phi3ForCausalLM(config)
+    with torch.no_grad():
+        model.lm_head.weight.normal_(0.0, LM_HEAD_STD)
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     out.mkdir(parents=True, exist_ok=True)

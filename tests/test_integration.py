@@ -4,6 +4,7 @@ predict_with_generate for the base model and the adapter, export (merge), and th
 from __future__ import annotations
 
 import json
+import math
 import shutil
 
 import pytest
@@ -25,6 +26,10 @@ def test_demo_trains_a_4bit_qlora_adapter(trained_run):
     assert state["global_step"] == config["max_steps"]
     losses = [e["loss"] for e in state["log_history"] if "loss" in e]
     assert losses[-1] < losses[0], "training did not reduce the loss"
+    # A model that learned nothing predicts every word with probability 1/vocab: eval loss ln(vocab).
+    vocab = json.loads((trained_run.parent.parent / "models" / "tiny-phi4" / "config.json").read_text())["vocab_size"]
+    eval_losses = [e["eval_loss"] for e in state["log_history"] if "eval_loss" in e]
+    assert eval_losses[-1] < math.log(vocab) - 1.0, (eval_losses, math.log(vocab))
     assert (trained_run / "adapter" / "training_loss.png").stat().st_size > 1000
 
 
@@ -36,6 +41,7 @@ def test_demo_predicts_with_base_and_adapter_on_the_same_data(trained_run):
         rows = [json.loads(line) for line in (out / "generated_predictions.jsonl").read_text().splitlines()]
         assert len(rows) == len(val)
         labels[model] = [r["label"] for r in rows]
+        assert sum(bool(r["predict"].strip()) for r in rows) >= len(rows) * 0.9, f"{model} answered nothing"
         metrics = json.loads((out / "predict_results.json").read_text())
         assert {"predict_rouge-1", "predict_samples_per_second"} <= set(metrics)
     assert labels["base"] == labels["adapter"]
@@ -63,7 +69,7 @@ def test_demo_prints_the_comparison_table_and_paths(demo_run):
     assert "Samples per second" in out
     assert str(run_dir.relative_to(run_dir.parent.parent) / "merged") in out
     metrics = json.loads((run_dir / "eval" / "metrics.json").read_text())
-    assert set(metrics) == {"adapter", "base"}
+    assert set(metrics["models"]) == {"adapter", "base"}
 
 
 def test_plain_lora_without_quantization(workdir):
@@ -92,7 +98,9 @@ def test_make_targets_call_the_tested_commands():
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
-    for target, command in (("demo", "eai demo"), ("test", "pytest"), ("train", "eai train --profile paper"),
-                            ("setup", "scripts/setup.sh")):
+    for target, command in (("demo", "eai demo"), ("test", "pytest"), ("setup", "scripts/setup.sh"),
+                            ("train", "eai train --profile auto --build-data"), ("sweep", "eai sweep tiny_lr"),
+                            ("webui", "eai webui"), ("chat", "eai serve --profile tiny"),
+                            ("report", "eai report demo"), ("eval", "eai eval --profile auto")):
         dry = subprocess.run(["make", "-n", "-C", str(root), target], capture_output=True, text=True, check=True)
         assert command in dry.stdout, (target, dry.stdout)

@@ -88,10 +88,16 @@ def test_chat_page_in_chromium(trained_run, workdir, tmp_path):
             assert page.is_visible("#help-always") and first_resource in page.inner_text("#help-always")
             assert not page.is_visible("#crisis-alert")
 
+            # The tiny model sometimes ends after a word or two (it learned where answers end); streaming
+            # shows only in an answer of several words, so ask again (up to 8 times) until one comes.
             page.evaluate(RECORD_ANSWERS)
-            _send(page, f"I have been feeling anxious about my exams for weeks and I can't sleep at night, "
-                        f"my friends call me {marker}. What could help me calm down in the evening?")
-            answer = _wait_answer(page, 1)
+            for asked in range(1, 9):
+                page.evaluate("window.__answers = []")
+                _send(page, f"I have been feeling anxious about my exams for weeks and I can't sleep at night, "
+                            f"my friends call me {marker}. What could help me calm down in the evening?")
+                answer = _wait_answer(page, asked)
+                if len(answer.split()) >= 4:
+                    break
             versions = page.evaluate("window.__answers")
             assert answer and versions[-1] == answer
             assert len(versions) >= 2, f"the answer did not stream: {versions}"
@@ -102,11 +108,11 @@ def test_chat_page_in_chromium(trained_run, workdir, tmp_path):
             page.wait_for_selector("#crisis-alert", state="visible", timeout=60_000)
             alert = page.inner_text("#crisis-alert")
             assert first_resource in alert
-            reply = _wait_answer(page, 2)
+            reply = _wait_answer(page, asked + 1)
             assert first_resource in reply  # the fixed crisis reply carries the resources too
 
             _send(page, "Thank you. I think I will call someone now.")
-            _wait_answer(page, 3)
+            _wait_answer(page, asked + 2)
             assert page.is_visible("#crisis-alert"), "the crisis resources must stay on the page"
 
             assert elsewhere == [], f"the page reached other servers: {elsewhere}"
