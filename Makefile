@@ -2,10 +2,15 @@
 SHELL := /bin/bash
 VENV ?= .venv
 EAI := $(VENV)/bin/eai
-PROFILE ?= paper
+PROFILE ?= auto
+RUNS_ON ?=
+SWEEP ?= tiny_lr
+HOST ?=
+SERVE_PROFILE ?= tiny
+RUN ?= demo
 ARGS ?=
 
-.PHONY: help setup demo test test-fast train predict export eval chat webui bench clean
+.PHONY: help setup demo test test-fast train sweep predict export eval report chat webui bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -22,8 +27,15 @@ test:  ## run the test suite, including the real llamafactory-cli runs on the ti
 test-fast:  ## unit tests only (skip the llamafactory-cli integration runs)
 	$(VENV)/bin/python -m pytest -m "not integration" $(ARGS)
 
-train:  ## QLoRA training with PROFILE (default: paper, needs a GPU; `make demo` on CPU)
-	$(EAI) train --profile $(PROFILE) $(ARGS)
+# `auto` picks the profile for the GPU it finds and says which (L4 -> paper, bf16; A100/H100 -> a100, bf16;
+# T4 -> colab-t4, fp16); with no GPU it stops at once and points at `make demo`. --build-data builds data/
+# on a fresh clone (after the GPU check). RUNS_ON=DIR keeps runs/ on DIR (e.g. Google Drive) so an ended
+# session loses nothing: re-running `make train` resumes from the last checkpoint.
+train:  ## QLoRA training; PROFILE=auto picks by GPU (L4/A100: bf16, T4: fp16); RUNS_ON=DIR keeps runs/ on e.g. Google Drive
+	$(EAI) train --profile $(PROFILE) --build-data $(if $(RUNS_ON),--runs-on $(RUNS_ON)) $(ARGS)
+
+sweep:  ## hyperparameter sweep SWEEP (a file, or a name in recipes/sweeps/); ARGS=--dry-run prints the commands
+	$(EAI) sweep $(SWEEP) $(if $(RUNS_ON),--runs-on $(RUNS_ON)) $(ARGS)
 
 predict:  ## predict on the validation set with the base model and the adapter of PROFILE
 	$(EAI) predict --profile $(PROFILE) $(ARGS)
@@ -34,8 +46,19 @@ export:  ## merge the adapter of PROFILE into its base model
 eval:  ## base vs fine-tuned ROUGE table for PROFILE
 	$(EAI) eval --profile $(PROFILE) $(ARGS)
 
+report:  ## one-page HTML report of run RUN (default: demo): loss curve, ROUGE table, examples
+	$(EAI) report $(RUN) $(ARGS)
+
+# Serves runs/demo (tiny) by default, training it first if it is missing; SERVE_PROFILE=paper serves Phi-4.
+chat:  ## chat page + OpenAI-compatible API on 127.0.0.1:8000 (SERVE_PROFILE=tiny|paper)
+	@if [ "$(SERVE_PROFILE)" = tiny ] && [ ! -d runs/demo/adapter ]; then $(EAI) demo; fi
+	$(EAI) serve --profile $(SERVE_PROFILE) $(ARGS)
+
+webui:  ## LLaMA-Factory's WebUI with our datasets listed, on 127.0.0.1:7860 (HOST=0.0.0.0 to listen on all)
+	$(EAI) webui $(if $(HOST),--host $(HOST)) $(ARGS)
+
 bench:  ## run the benchmarks in bench/ (they print their figures)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit $$?; done
 
-clean:  ## remove generated data, runs and the tiny model (keeps .venv)
-	rm -rf data runs models
+clean:  ## remove generated data, runs, the tiny model and what the WebUI wrote (keeps .venv)
+	rm -rf data runs models llamaboard_cache llamaboard_config saves
