@@ -58,10 +58,10 @@ def main() -> None:
             print(f"pair {i + 1}: eai {eai_times[-1]:.2f}s  llamafactory-cli {lf_times[-1]:.2f}s", file=sys.stderr)
 
         eai_med, lf_med = statistics.median(eai_times), statistics.median(lf_times)
-        print(f"steps per run            {args.steps}")
-        print(f"eai train (median)       {eai_med:.2f} s")
-        print(f"llamafactory-cli (median){lf_med:.2f} s")
-        print(f"ratio eai/llamafactory   {eai_med / lf_med:.3f}  (goal <= 1.10)")
+        print(f"steps per run              {args.steps}")
+        print(f"eai train (median)         {eai_med:.2f} s")
+        print(f"llamafactory-cli (median)  {lf_med:.2f} s")
+        print(f"ratio eai/llamafactory     {eai_med / lf_med:.3f}  (goal <= 1.10)")
         print(f"first launch, cold validation: {cold:.2f} s ({cold / lf_med:.3f}x)")
     finally:
         shutil.rmtree(work, ignore_errors=True)

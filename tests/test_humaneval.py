@@ -678,7 +678,7 @@ def test_cli_reports_errors_without_traceback(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "eai_recipes.cli", "humaneval", "analyze", str(path), "--out",
                            str(tmp_path / "out")], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 2
-    assert proc.stderr.startswith("eai: error: 1 bad row(s)") and "Traceback" not in proc.stderr
+    assert "\neai: error: 1 bad row(s)" in "\n" + proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "out").exists()
 
 
