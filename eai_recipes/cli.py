@@ -16,6 +16,8 @@ STAGES = (
     "eai_recipes.data",
     "eai_recipes.recipes",
     "eai_recipes.launch",
+    "eai_recipes.sweep",
+    "eai_recipes.webui",
     "eai_recipes.evaluation",
     "eai_recipes.report",
     "eai_recipes.humaneval",

@@ -554,10 +554,3 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     recipes.add_render_options(e)
     _add_runs_on(e)
     e.set_defaults(func=cmd_export)
-
-    # The other commands that launch llamafactory-cli. Their register() is idempotent, so listing them
-    # in cli.STAGES as well is harmless.
-    from eai_recipes import sweep, webui
-
-    sweep.register(subparsers)
-    webui.register(subparsers)

@@ -202,7 +202,7 @@ def available_profiles(profiles_dir: Path = paths.PROFILES_DIR) -> list[str]:
     return sorted(p.stem for p in profiles_dir.glob("*.yaml"))
 
 
-def _load_yaml_mapping(path: Path) -> dict[str, Any]:
+def load_yaml_mapping(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -224,7 +224,7 @@ def load_profile(name: str, profiles_dir: Path = paths.PROFILES_DIR) -> Profile:
     if not path.is_file():
         known = ", ".join(available_profiles(profiles_dir)) or "none"
         raise EaiError(f"unknown profile '{name}' (no {path.name} in recipes/profiles/); available: {known}, auto")
-    data = _load_yaml_mapping(path)
+    data = load_yaml_mapping(path)
     unknown = sorted(set(data) - set(PROFILE_KEYS))
     if unknown:
         raise EaiError(f"{path}: unknown key(s) {unknown}; allowed: {list(PROFILE_KEYS)}")
@@ -260,7 +260,7 @@ def load_recipe(name: str, recipes_dir: Path = paths.RECIPES_DIR) -> dict[str, A
     path = recipes_dir / f"{name}.yaml"
     if not path.is_file():
         raise EaiError(f"recipe '{name}' not found: no {path.name} in recipes/")
-    return _values_of(path, _load_yaml_mapping(path))
+    return _values_of(path, load_yaml_mapping(path))
 
 
 def parse_sets(items: list[str] | None) -> dict[str, Any]:
@@ -797,7 +797,7 @@ def validate_config(config: dict[str, Any], cli: str, where: str, sources: dict[
 
 
 def validate_file(path: Path, cli: str | None = None, sources: dict[str, str] | None = None) -> list[str]:
-    config = _load_yaml_mapping(path)
+    config = load_yaml_mapping(path)
     if cli is None:
         cli = "export" if "export_dir" in config else "train"
     return validate_config(config, cli, str(path), sources)
@@ -839,7 +839,7 @@ def validate_profile_file(path: Path) -> list[str]:
 
 def validate_any(path: Path) -> tuple[str, list[str]]:
     """Validate one YAML file of whatever kind; returns (kind, notes). Raises EaiError when invalid."""
-    data = _load_yaml_mapping(path)
+    data = load_yaml_mapping(path)
     kind = classify(path, data)
     if kind == "profile":
         return kind, validate_profile_file(path)

@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 import yaml
 
-from eai_recipes import __version__, paths
+from eai_recipes import __version__, paths, recipes
 from eai_recipes.errors import EaiError
 
 CARD_MARKER = "<!-- model card written by `eai report` -->"
@@ -93,20 +93,10 @@ def _json(path: Path) -> Any | None:
         raise EaiError(f"{path}: not valid JSON ({exc})") from None
 
 
-def _yaml(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise EaiError(f"{path}: not valid YAML ({exc})") from None
-    if not isinstance(data, dict):
-        raise EaiError(f"{path}: expected a mapping of LLaMA-Factory keys")
-    return data
-
-
 def load_run(run_dir: Path) -> RunInfo:
-    train = _yaml(run_dir / "train.yaml")
+    train = recipes.load_yaml_mapping(run_dir / "train.yaml")
     predict_path = run_dir / "predict_adapter.yaml"
-    predict = _yaml(predict_path) if predict_path.is_file() else {}
+    predict = recipes.load_yaml_mapping(predict_path) if predict_path.is_file() else {}
     adapter = run_dir / "adapter"
     manifest_path = Path(str(train.get("dataset_dir", paths.DATA_DIR))) / "manifest.json"
     info = RunInfo(

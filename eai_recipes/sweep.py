@@ -90,7 +90,7 @@ def _scalar_list(path: Path, key: str, values: Any) -> list[Any]:
 
 
 def load(path: Path) -> Sweep:
-    data = recipes._load_yaml_mapping(path)
+    data = recipes.load_yaml_mapping(path)
     unknown = sorted(set(data) - set(SWEEP_KEYS))
     if unknown:
         raise EaiError(f"{path}: unknown key(s) {unknown}; allowed: {list(SWEEP_KEYS)}")
@@ -332,8 +332,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    if "sweep" in subparsers.choices:
-        return
     p = subparsers.add_parser(
         "sweep", help="train one run per point of a hyperparameter sweep, then tabulate the losses",
         description="Expand a sweep file (a profile plus `grid:` and/or `points:` of overrides) into one rendered, "

@@ -76,8 +76,6 @@ def cmd_webui(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    if "webui" in subparsers.choices:
-        return
     p = subparsers.add_parser(
         "webui", help="start LLaMA-Factory's WebUI with our datasets listed (loopback only by default)",
         description="Check data/dataset_info.json with the WebUI's own dataset listing, then run "

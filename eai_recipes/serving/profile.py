@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from eai_recipes import paths
 from eai_recipes.errors import EaiError
+from eai_recipes.recipes import load_yaml_mapping
 
 SERVING_DIR = paths.RECIPES_DIR / "serving"
 SOURCES = ("adapter", "merged", "base")
@@ -113,12 +112,7 @@ def load_serving_profile(name: str, serving_dir: Path = SERVING_DIR) -> ServingP
     if not path.is_file():
         known = ", ".join(available_serving_profiles(serving_dir)) or "none"
         raise EaiError(f"unknown serving profile '{name}' (no {path.name} in recipes/serving/); available: {known}")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise EaiError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise EaiError(f"{path}: expected a mapping of keys to values at the top level")
+    data = load_yaml_mapping(path)
     unknown = sorted(set(data) - _TOP_KEYS)
     if unknown:
         raise EaiError(f"{path}: unknown key(s) {unknown}; allowed: {sorted(_TOP_KEYS)}")
