@@ -344,6 +344,8 @@ def _front_matter(info: RunInfo) -> str:
 
 
 def model_card(info: RunInfo) -> str:
+    from eai_recipes.evaluation.compare import decoding
+
     name = ((info.manifest or {}).get("parameters") or {}).get("name", "EAI")
     author = ((info.manifest or {}).get("parameters") or {}).get("author", "")
     method = "QLoRA" if info.train.get("quantization_bit") else "LoRA"
@@ -403,8 +405,8 @@ def model_card(info: RunInfo) -> str:
         lines += ["**Not evaluated yet** (`eai eval`).", ""]
     else:
         lines += ["Standard ROUGE F1 x 100 (rouge-score, Porter stemming) on "
-                  f"{next(iter(m['models'].values()))['n']} validation samples, greedy decoding, with 95% "
-                  "bootstrap intervals:", "",
+                  f"{next(iter(m['models'].values()))['n']} validation samples, {decoding(m)} decoding, with "
+                  f"{m['bootstrap']['confidence']:.0%} bootstrap intervals:", "",
                   "| Metric | " + " | ".join(MODEL_LABELS.get(k, k) for k in m["models"])
                   + (" | Difference (paired) |" if "difference" in m else " |"),
                   "|---" * (len(m["models"]) + 1 + ("difference" in m)) + "|"]
@@ -437,8 +439,9 @@ def model_card(info: RunInfo) -> str:
         "are not good practice.",
         "- The model can state false things confidently, forget the conversation, or answer a crisis badly; it has "
         "no memory of the person and no way to act in an emergency.",
-        "- The 4-bit quantization during training and greedy decoding in the evaluation shape the figures above; "
-        "other settings give other answers.", "",
+        "- The 4-bit quantization during training and the decoding settings of the evaluation shape the figures "
+        "above; other settings give other answers. If a checkpoint was chosen on the validation set, the figures "
+        "of that checkpoint are optimistic: the same set chose it.", "",
         "## How to use", "",
         "```yaml",
         "# chat.yaml: llamafactory-cli chat chat.yaml",

@@ -121,6 +121,18 @@ def test_model_card_is_ready_to_publish(evaluated):
     assert eai_report("paper", "--no-adapter-card", "--out", "elsewhere") == 0 and Path("elsewhere/MODEL_CARD.md").exists()
 
 
+def test_model_card_states_the_decoding_the_evaluation_used(evaluated):
+    metrics_path = evaluated / "eval" / "metrics.json"
+    eai_report("paper")
+    assert "greedy decoding" in (evaluated / "report" / "MODEL_CARD.md").read_text()
+    metrics = json.loads(metrics_path.read_text())
+    metrics["generation"].update(do_sample=True, temperature=0.7, top_p=0.9)
+    metrics_path.write_text(json.dumps(metrics))
+    eai_report("paper")
+    card = (evaluated / "report" / "MODEL_CARD.md").read_text()
+    assert "sampling (temperature 0.7, top_p 0.9" in card and "greedy decoding" not in card
+
+
 def test_html_report_is_self_contained_and_escapes_model_text(evaluated):
     path = evaluated / "predict" / "adapter" / "generated_predictions.jsonl"
     rows = [json.loads(line) for line in path.read_text().splitlines()]

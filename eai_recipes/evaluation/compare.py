@@ -166,16 +166,22 @@ def comparison_table(metrics: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n\n" + table_notes(metrics) + "\n"
 
 
+def decoding(metrics: dict[str, Any]) -> str:
+    """How the predictions were generated, from the settings recorded in metrics.json."""
+    g = metrics.get("generation") or {}
+    if not g:
+        return "as rendered (no predict recipe found)"
+    if g.get("do_sample") is False:
+        return "greedy"
+    # LLaMA-Factory samples unless told not to
+    return (f"sampling (temperature {g.get('temperature', 'default')}, top_p {g.get('top_p', 'default')}; "
+            "set do_sample: false for a reproducible comparison)")
+
+
 def table_notes(metrics: dict[str, Any]) -> str:
     b = metrics["bootstrap"]
     g = metrics.get("generation") or {}
-    if not g:
-        decoding = "as rendered (no predict recipe found)"
-    elif g.get("do_sample") is False:
-        decoding = "greedy"
-    else:  # LLaMA-Factory samples unless told not to
-        decoding = (f"sampling (temperature {g.get('temperature', 'default')}, top_p {g.get('top_p', 'default')}; "
-                    "set do_sample: false for a reproducible comparison)")
+    decoding_text = decoding(metrics)
     speed_source = next((m["speed"]["source"] for m in metrics["models"].values() if m.get("speed")), "-")
     notes = [
         f"ROUGE (rouge-score, stemmed): F1 x 100 per sample with the Porter stemmer, averaged; "
@@ -184,7 +190,7 @@ def table_notes(metrics: dict[str, Any]) -> str:
         "LLaMA-Factory, jieba: LLaMA-Factory's own predict_* figures (jieba tokens, no lowercasing or stemming, "
         "sets of n-grams; BLEU-4 on characters). They are not standard English ROUGE and are shown for "
         "comparison with the paper's Table 1 only.",
-        f"Generation: {decoding}, max_new_tokens {g.get('max_new_tokens', '-')}, batch "
+        f"Generation: {decoding_text}, max_new_tokens {g.get('max_new_tokens', '-')}, batch "
         f"{g.get('per_device_eval_batch_size', '-')}, seed {g.get('seed', '-')}; backend {metrics['backend']}; "
         f"speed from {speed_source}.",
     ]
