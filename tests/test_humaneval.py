@@ -635,6 +635,121 @@ def test_question_not_in_key(tmp_path):
         analyze(tmp_path, path, extra=("--key", str(tmp_path / "form" / "key.json")))
 
 
+FIRST_ROW = {"rater_id": "R08", "model": "EAI", "question_id": "q02", "item": "usefulness"}  # line 2 of the fixture
+
+
+@pytest.mark.parametrize("match", [R03_EAI_Q04_EMPATHY, FIRST_ROW])
+def test_unknown_question_without_key_names_the_line(tmp_path, match):
+    """Without --key the ids are checked against the questions file: a typo is its line, not 'ratings missing'."""
+    assert line_of(FIRST_ROW) == 2
+    path, _, _ = mutate(tmp_path, set_cell(match, "question_id", "q0l"))
+    with pytest.raises(EaiError, match=r"^1 bad row\(s\)") as info:
+        analyze(tmp_path, path)
+    message = str(info.value)
+    assert re.search(rf"bad.csv, line {line_of(match)}: unknown question_id 'q0l' \(not in the questions file "
+                     rf".*humaneval_questions.json: q01, q02, .*q10; .*--questions FILE\)", message)
+    assert "missing" not in message
+
+
+def test_question_ids_match_ignoring_case_and_leading_zeros(tmp_path):
+    rows = [[rater, "x", "y", model, f"Q{q}", item, "3" if model == "base" else "4"]
+            for rater in ("R1", "R2") for model in ("base", "tuned") for q in range(1, 11) for item in ITEM_IDS]
+    path = write_rows(tmp_path / "r.csv", ["rater_id", "gender", "major", "model", "question_id", "item", "score"],
+                      rows)
+    result = analyze(tmp_path, path)
+    assert result["meta"]["questions"] == [f"q{n:02d}" for n in range(1, 11)]  # the questions file's spelling
+
+
+def test_unrated_question_of_the_questions_file_is_missing(tmp_path):
+    path, _, _ = mutate(tmp_path, lambda h, rows: (h, [r for r in rows if r[5] != "q10"]))
+    with pytest.raises(EaiError, match=r"rater R01, model phi-4: 8 of 80 ratings missing \(q10/clarity, "):
+        analyze(tmp_path, path)
+
+
+def custom_study(tmp_path: Path) -> tuple[Path, Path]:
+    """A study with its own three questions (ids not in the shipped file), rated completely by two raters."""
+    questions = tmp_path / "my_questions.json"
+    questions.write_text(json.dumps([{"id": qid, "topic": qid, "question": f"About {qid}?"}
+                                     for qid in ("exam-stress", "homesick", "sleep")]))
+    rows = [[rater, gender, "STEM", model, qid, item, str(1 + (len(qid) + len(item) + (model == "tuned")) % 5)]
+            for rater, gender in (("R1", "female"), ("R2", "male"), ("R3", "female"))
+            for model in ("base", "tuned") for qid in ("exam-stress", "homesick", "sleep") for item in ITEM_IDS]
+    header = ["rater_id", "gender", "major", "model", "question_id", "item", "score"]
+    return questions, write_rows(tmp_path / "custom.csv", header, rows)
+
+
+def test_study_with_its_own_questions_file(tmp_path):
+    questions, path = custom_study(tmp_path)
+    result = analyze(tmp_path, path, extra=("--questions", str(questions)))
+    assert result["meta"]["questions"] == ["exam-stress", "homesick", "sleep"]
+    assert result["meta"]["n_questions"] == 3 and result["models"]["base"]["n_raters"] == 3
+    # Without --questions, the shipped ids are expected: one error that says what to pass, not 144 lines.
+    with pytest.raises(EaiError, match=r"none of the responses' question ids \(exam-stress, homesick, sleep\) is "
+                                       r"in the questions file .*humaneval_questions.json .*pass --questions FILE"):
+        analyze(tmp_path, path)
+    # With it, a typo in the custom ids is named by its line.
+    text = path.read_text().splitlines()
+    text[1] = text[1].replace("exam-stress", "exam-stres")
+    path.write_text("\n".join(text) + "\n")
+    with pytest.raises(EaiError, match=r"custom.csv, line 2: unknown question_id 'exam-stres' \(not in the questions "
+                                       r"file .*my_questions.json: exam-stress, homesick, sleep;"):
+        analyze(tmp_path, path, extra=("--questions", str(questions)))
+
+
+def test_questions_file_must_match_the_key(tmp_path):
+    make_form(tmp_path / "form", 5)
+    questions, _ = custom_study(tmp_path)
+    with pytest.raises(EaiError, match=r"--questions .*my_questions.json holds exam-stress, homesick, sleep, but the "
+                                       r"key's questions are q01, q02"):
+        analyze(tmp_path, RESPONSES, extra=("--key", str(tmp_path / "form" / "key.json"), "--questions",
+                                            str(questions)))
+    # The file the questionnaire was made from is fine.
+    result = analyze(tmp_path, RESPONSES, extra=("--key", str(tmp_path / "form" / "key.json"), "--questions",
+                                                 str(QUESTIONS)))
+    assert result["meta"]["models"] == ["phi-4", "EAI"]
+
+
+@pytest.mark.parametrize("match", [FIRST_ROW, R03_EAI_Q04_EMPATHY])
+def test_model_typo_anywhere_is_its_own_line(tmp_path, match):
+    """The models are the two most frequent names over all input: a typo in the first row is not taken as one."""
+    path, _, _ = mutate(tmp_path, set_cell(match, "model", "EIA"))
+    with pytest.raises(EaiError, match=r"^1 bad row\(s\)") as info:
+        analyze(tmp_path, path)
+    message = str(info.value)
+    assert re.search(rf"bad.csv, line {line_of(match)}: unknown model 'EIA' \(1 row\): the responses compare "
+                     r"(EAI \(639 rows\) and phi-4 \(640 rows\)|phi-4 \(640 rows\) and EAI \(639 rows\)); "
+                     r"correct the name, or use --models", message)
+    assert "unknown model 'EAI'" not in message and "unknown model 'phi-4'" not in message
+
+
+def test_model_typos_in_several_files_and_rows(tmp_path):
+    header, rows = fixture_rows()
+    m = header.index("model")
+    raters = sorted({r[0] for r in rows})
+    files = []
+    for rater in raters:
+        own = [list(r) for r in rows if r[0] == rater]
+        if rater in ("R01", "R05"):
+            own[0][m] = "bsae" if rater == "R01" else "eia"  # the first row of two files
+        files.append(write_rows(tmp_path / f"{rater}.csv", header, own))
+    with pytest.raises(EaiError, match=r"^2 bad row\(s\)") as info:
+        analyze(tmp_path, *files)
+    message = str(info.value)
+    assert re.search(r"R01.csv, line 2: unknown model 'bsae' \(1 row\): the responses compare ", message)
+    assert re.search(r"R05.csv, line 2: unknown model 'eia' \(1 row\): the responses compare ", message)
+
+
+def test_which_two_models_unclear(tmp_path):
+    path, _, _ = mutate(tmp_path, lambda h, rows: (h, [r for r in rows if r[4] == "EAI"]))
+    text = path.read_text().splitlines()
+    text[1] = text[1].replace(",EAI,", ",gpt-x,")
+    text[2] = text[2].replace(",EAI,", ",phi4,")
+    path.write_text("\n".join(text) + "\n")
+    with pytest.raises(EaiError, match=r"the model column holds 3 names \(EAI \(638 rows\), gpt-x \(1 row\), "
+                                       r"phi4 \(1 row\)\), and which two .* --models FIRST,SECOND"):
+        analyze(tmp_path, path)
+
+
 def test_rater_whose_gender_changes(tmp_path):
     path, _, _ = mutate(tmp_path, set_cell(R03_EAI_Q04_EMPATHY, "gender", "male"))
     with pytest.raises(EaiError, match=rf"line {line_of(R03_EAI_Q04_EMPATHY)}: rater R03 has gender 'male' here but "

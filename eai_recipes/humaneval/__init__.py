@@ -26,15 +26,17 @@ The responses CSV (long format, one row per rating; header on line 1):
   gender,major demographic factors; any further column (e.g. age_group) is analysed as one too, unless its
                value changes within a rater; a blank value leaves that rater out of that factor's test
   model        a model name, or the blinded label A/B from the questionnaire (then pass --key)
-  question_id  the question's id (q01..q10 for the shipped questions)
+  question_id  the question's id: one of the key's with --key, else of --questions FILE (default: the
+               shipped questions, q01..q10); q1 matches q01
   item         {items}
   score        an integer {low}-{high} ({scale})
 
 Every rater must rate every item of every question for both models; a score outside {low}-{high} or not an
 integer, an unknown item, model or question, a duplicate rating, a rater who rated one model but not the
 other and missing ratings are errors naming the file and line (or the rater), and nothing is analysed.
-Comma, semicolon or tab delimited, UTF-8 (a BOM is fine). Several files (e.g. one per rater, as the form's
-download button writes them) are read as one.
+Without --key or --models, the two models are the two names with the most rows over all files; any
+other name is an unknown model, reported on each of its lines. Comma, semicolon or tab delimited, UTF-8 (a
+BOM is fine). Several files (e.g. one per rater, as the form's download button writes them) are read as one.
 """.format(items=", ".join(i.id for i in ITEMS), low=min(SCALE_LABELS), high=max(SCALE_LABELS),
            scale=", ".join(f"{k} = {v}" for k, v in SCALE_LABELS.items()))
 
@@ -124,7 +126,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     key = load_key(args.key) if args.key else None
     _say(f"reading {len(args.responses)} response file(s)")
     responses = load_responses(args.responses, key=key, models=_split_list(args.models),
-                               factors=_split_list(args.factors))
+                               factors=_split_list(args.factors), questions=args.questions)
     for note in responses.notes:
         _say(f"note: {note}")
     _say(f"{responses.rows} ratings from {len(responses.raters)} raters of {', '.join(responses.models)}; "
@@ -226,9 +228,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("responses", nargs="+", metavar="RESPONSES.csv", help="one or more response CSVs")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--key", help="key.json from `questionnaire`, to unblind labels A/B in the model column")
+    p.add_argument("--questions", metavar="FILE",
+                   help="the study's questions file, as given to `prepare` and `questionnaire`: every question_id "
+                        "must be one of its ids, and every rater must rate all of them (default: the 10 shipped "
+                        "questions; with --key, the key's questions, which FILE must then match)")
     p.add_argument("--models", metavar="FIRST,SECOND",
                    help="the two model names, in the order to compare (difference = SECOND - FIRST; default: the "
-                        "key's order, else the order they first appear)")
+                        "key's order, else the two names with the most rows, in the order they first appear)")
     p.add_argument("--factors", metavar="COL,COL",
                    help="demographic columns to analyse (default: gender, major and every extra column whose "
                         "value is constant within each rater)")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import numpy as np
 from eai_recipes.errors import EaiError
 from eai_recipes.humaneval.items import BLIND_LABELS, ITEM_IDS, SCORES, normalise_item
 from eai_recipes.humaneval.questionnaire import Key
+from eai_recipes.humaneval.questions import DEFAULT_QUESTIONS, load_questions
 
 RATING_COLUMNS = ("rater_id", "model", "question_id", "item", "score")
 REQUIRED_COLUMNS = ("rater_id", "gender", "major", "model", "question_id", "item", "score")
@@ -36,19 +39,29 @@ class Responses:
     notes: list[str] = field(default_factory=list)
 
 
+def _fold(value: str) -> str:
+    return value.strip().casefold()
+
+
+def _fold_question(value: str) -> str:
+    """`Q1`, `q01` and `q001` name the same question (leading zeros of a number are dropped)."""
+    return re.sub(r"(?<!\d)0+(?=\d)", "", _fold(value))
+
+
 class _Canon:
     """Case- and space-insensitive matching that keeps the first spelling seen (or a given one)."""
 
-    def __init__(self, names: list[str] | None = None) -> None:
+    def __init__(self, names: list[str] | None = None, fold=_fold) -> None:
+        self.fold = fold
         self.by_fold: dict[str, str] = {}
         for name in names or []:
             self.add(name)
 
     def get(self, value: str) -> str | None:
-        return self.by_fold.get(value.strip().casefold())
+        return self.by_fold.get(self.fold(value))
 
     def add(self, value: str) -> str:
-        return self.by_fold.setdefault(value.strip().casefold(), value.strip())
+        return self.by_fold.setdefault(self.fold(value), value.strip())
 
     def __len__(self) -> int:
         return len(self.by_fold)
@@ -114,15 +127,33 @@ def _read_table(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     return header, rows
 
 
+Table = tuple[Path, list[str], list[tuple[int, list[str]]]]
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _shown(names: list[str], limit: int = MAX_SHOWN_MISSING) -> str:
+    return ", ".join(names[:limit]) + (", ..." if len(names) > limit else "")
+
+
 class _Loader:
-    def __init__(self, key: Key | None, models: list[str] | None, factors: list[str] | None) -> None:
+    def __init__(self, key: Key | None, models: list[str] | None, factors: list[str] | None,
+                 question_ids: list[str], questions_source: str) -> None:
         self.key = key
         if models is not None and len(models) != 2:
             raise EaiError(f"--models must name exactly two models (got {', '.join(models) or 'none'})")
-        given = key.models if key else models
-        self.models = _Canon(given)
-        self.models_fixed = given is not None
-        self.questions = _Canon(key.question_ids if key else None)
+        # Where the two models come from: the key, --models, or (None until decide_models) the responses.
+        self.models_from = "key" if key else "--models" if models is not None else None
+        self.models = _Canon(key.models if key else models)
+        self.model_rows: Counter[str] = Counter()  # folded model name -> rows
+        # The study's questions (the key's, else the questions file's); "q1" matches "q01" unless that is ambiguous.
+        fold = _fold_question if len({_fold_question(q) for q in question_ids}) == len(question_ids) else _fold
+        self.questions = _Canon(question_ids, fold)
+        self.questions_source = questions_source
+        self.known_question_rows = 0
+        self.unknown_questions: Counter[str] = Counter()
         self.raters = _Canon()
         self.explicit_factors = factors
         self.ratings: dict[tuple[str, str, str, str], tuple[int, str]] = {}
@@ -139,8 +170,30 @@ class _Loader:
         if len(self.errors) < MAX_SHOWN_ERRORS:
             self.errors.append(f"{where}: {message}")
 
-    def read(self, path: Path) -> None:
-        header, rows = _read_table(path)
+    def decide_models(self, tables: list[Table]) -> None:
+        """Without a key or --models, the two models are the two names with the most rows (in the order they first
+        appear), decided over all the input, so that a typo is reported on its own line wherever it is."""
+        if self.models_from is not None:
+            return
+        spelling = _Canon()
+        for _, header, rows in tables:
+            column = header.index("model")
+            for _, fields in rows:
+                value = fields[column] if len(fields) == len(header) else ""
+                if value.strip() and value.strip().upper() not in BLIND_LABELS:
+                    spelling.add(value)
+                    self.model_rows[_fold(value)] += 1
+        ranked = sorted(spelling.names(), key=lambda name: -self.model_rows[_fold(name)])
+        if len(ranked) > 2 and self.model_rows[_fold(ranked[1])] == self.model_rows[_fold(ranked[2])]:
+            counts = ", ".join(f"{name} ({_plural(self.model_rows[_fold(name)], 'row')})" for name in ranked)
+            raise EaiError(f"the model column holds {len(ranked)} names ({counts}), and which two the analysis "
+                           "compares is not clear from their row counts; correct the misspelt names, or pass "
+                           "--models FIRST,SECOND")
+        self.models = _Canon([name for name in spelling.names() if name in ranked[:2]])
+        self.models_from = "responses"
+
+    def read(self, table: Table) -> None:
+        path, header, rows = table
         demographic_columns = [c for c in header if c not in RATING_COLUMNS]
         for column in demographic_columns:
             self.demographics.setdefault(column, {})
@@ -186,13 +239,18 @@ class _Loader:
             self.demographic(column, rater, values[column].strip(), where)
 
     def question(self, value: str, where: str) -> str | None:
-        if self.key is None:
-            return self.questions.add(value)
         known = self.questions.get(value)
-        if known is None:
-            known_ids = ", ".join(self.questions.names())
+        if known is not None:
+            self.known_question_rows += 1
+            return known
+        self.unknown_questions[value.strip()] += 1
+        known_ids = _shown(self.questions.names())
+        if self.key is not None:
             self.error(where, f"unknown question_id {value.strip()!r} (the key has {known_ids})")
-        return known
+        else:
+            self.error(where, f"unknown question_id {value.strip()!r} (not in {self.questions_source}: {known_ids}; "
+                              "a study with its own questions passes --questions FILE)")
+        return None
 
     def model(self, value: str, question: str, where: str) -> str | None:
         label = value.strip().upper()
@@ -204,17 +262,17 @@ class _Loader:
         known = self.models.get(value)
         if known is not None:
             return known
-        if self.key is not None:
+        if self.models_from == "key":
             self.error(where, f"unknown model {value.strip()!r} (expected a blinded label {'/'.join(BLIND_LABELS)} or "
                               f"one of the key's models: {', '.join(self.models.names())})")
-        elif self.models_fixed:
+        elif self.models_from == "--models":
             self.error(where, f"unknown model {value.strip()!r} (--models names {', '.join(self.models.names())})")
-        elif len(self.models) >= 2:
-            self.error(where, f"unknown model {value.strip()!r}: the responses already hold "
-                              f"{' and '.join(self.models.names())}, and the analysis compares two models "
-                              "(use --models to say which two)")
         else:
-            return self.models.add(value)
+            rows = _plural(self.model_rows[_fold(value)], "row")
+            held = " and ".join(f"{name} ({_plural(self.model_rows[_fold(name)], 'row')})"
+                                for name in self.models.names())
+            self.error(where, f"unknown model {value.strip()!r} ({rows}): the responses compare "
+                              f"{held}; correct the name, or use --models to say which two models to compare")
         return None
 
     def demographic(self, column: str, rater: str, value: str, where: str) -> None:
@@ -238,6 +296,14 @@ class _Loader:
         return [c for c in columns if c in DEFAULT_FACTORS or c not in self.conflicts]
 
     def finish(self, files: list[str]) -> Responses:
+        if self.unknown_questions and not self.known_question_rows:
+            given = _shown(list(self.unknown_questions))
+            if self.key is not None:
+                raise EaiError(f"none of the responses' question ids ({given}) is in the key "
+                               f"({_shown(self.questions.names())}); is the key from this study's questionnaire?")
+            raise EaiError(f"none of the responses' question ids ({given}) is in {self.questions_source} "
+                           f"({_shown(self.questions.names())}); if the study used its own questions, pass "
+                           "--questions FILE, the file given to `prepare` and `questionnaire`")
         factors = self.factors()
         notes: list[str] = []
         for column, conflicts in self.conflicts.items():
@@ -304,11 +370,34 @@ class _Loader:
         return Responses(models, questions, raters, scores, levels, len(self.ratings), files, notes)
 
 
+def _study_questions(key: Key | None, questions: Path | str | None) -> tuple[list[str], str]:
+    """The question ids every rater must rate, and where they come from: the key's, else the questions file's."""
+    if key is None:
+        path = Path(questions) if questions is not None else DEFAULT_QUESTIONS
+        return [q.id for q in load_questions(path)], f"the questions file {path}"
+    if questions is not None:
+        file_ids = [q.id for q in load_questions(questions)]
+        folded = {_fold_question(q) for q in key.question_ids}
+        if {_fold_question(q) for q in file_ids} != folded:
+            raise EaiError(f"--questions {questions} holds {_shown(file_ids)}, but the key's questions are "
+                           f"{_shown(key.question_ids)}; give the questions file the questionnaire was made from, "
+                           "or leave --questions out (the key has the questions)")
+    return list(key.question_ids), "the key"
+
+
 def load_responses(paths: list[Path | str], *, key: Key | None = None, models: list[str] | None = None,
-                   factors: list[str] | None = None) -> Responses:
-    """Read one or more response CSVs (e.g. one per rater) into a complete score array, or raise EaiError."""
-    loader = _Loader(key, models, factors)
+                   factors: list[str] | None = None, questions: Path | str | None = None) -> Responses:
+    """Read one or more response CSVs (e.g. one per rater) into a complete score array, or raise EaiError.
+
+    Every rater must rate every question of the study: the key's questions with `key`, else those of the questions
+    file `questions` (default: the shipped ones). Without `key` or `models`, the two models are the two most
+    frequent names in the model column, so a misspelt name is reported on its lines wherever it occurs.
+    """
+    question_ids, source = _study_questions(key, questions)
+    loader = _Loader(key, models, factors, question_ids, source)
     files = [str(p) for p in paths]
-    for path in paths:
-        loader.read(Path(path))
+    tables = [(Path(path), *_read_table(Path(path))) for path in paths]
+    loader.decide_models(tables)
+    for table in tables:
+        loader.read(table)
     return loader.finish(files)
