@@ -191,30 +191,53 @@ def _stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _batches(located: Located) -> Iterator[tuple[int, list]]:
+def _batches(located: Located) -> Iterator[tuple[int, int, list | pa.RecordBatch]]:
+    """(index of the first row, rows in the batch, the batch) over a source's files. The row count is taken
+    here, as the reader hands the batch over, so that the build can check that processing accounted for
+    every row (kept + rejected) against a count it did not compute itself."""
     offset = 0
     for path in located.files:
-        last = 0
-        for start, items in iter_batches(path):
-            yield offset + start, items
-            last = start + len(items)
-        offset += last
+        try:
+            for _, items in iter_batches(path):
+                n = items.num_rows if isinstance(items, pa.RecordBatch) else len(items)
+                yield offset, n, items
+                offset += n
+        except EaiError as exc:  # a file that cannot be read (not a valid JSON array ...): say whose it is
+            raise _of_source(located, exc) from None
 
 
-def _results(plan: Plan, located: Located, pool: Executor | None, workers: int) -> Iterator[BatchResult]:
-    """Batch results in file order. With a pool of worker processes a few batches are in flight at once;
-    the bound keeps memory flat however big the file."""
+def _of_source(located: Located, exc: EaiError) -> EaiError:
+    prefix = f"source '{located.source.key}': "
+    return exc if str(exc).startswith(prefix) else EaiError(prefix + str(exc))
+
+
+def _results(plan: Plan, located: Located, pool: Executor | None, workers: int) -> Iterator[tuple[int, BatchResult]]:
+    """(rows read, result) per batch, in file order. With a pool of worker processes a few batches are in
+    flight at once; the bound keeps memory flat however big the file."""
     if pool is None:
-        for start, items in _batches(located):
-            yield process_batch(plan, start, items)
+        for start, n, items in _batches(located):
+            yield n, process_batch(plan, start, items)
         return
     pending: deque = deque()
-    for start, items in _batches(located):
-        pending.append(pool.submit(process_batch, plan, start, items))
+    for start, n, items in _batches(located):
+        pending.append((n, pool.submit(process_batch, plan, start, items)))
         if len(pending) >= 2 * workers:
-            yield pending.popleft().result()
+            n_read, future = pending.popleft()
+            yield n_read, future.result()
     while pending:
-        yield pending.popleft().result()
+        n_read, future = pending.popleft()
+        yield n_read, future.result()
+
+
+def check_accounted(key: str, read: int, kept: int, rejected: int) -> None:
+    """Nothing lost: the rows the reader yielded must equal the rows kept plus the rows rejected."""
+    if read != kept + rejected:
+        diff = read - kept - rejected
+        rows = f"{abs(diff)} row{'s' if abs(diff) != 1 else ''}"
+        what = f"{rows} lost" if diff > 0 else f"{rows} counted twice"
+        raise EaiError(f"source '{key}': read {read} rows from its files but kept {kept} + rejected {rejected} = "
+                       f"{kept + rejected} ({what}). This is a bug in the build (please report it); the previous "
+                       f"outputs are left as they were")
 
 
 # --- checks before any work -----------------------------------------------------------------------------------
@@ -223,7 +246,10 @@ def check_schema(located: Located) -> None:
     source = located.source
     required, optional = list(source.required_columns), list(source.ignore_columns)
     for path, name in zip(located.files, located.names):
-        found = read_columns(path)
+        try:
+            found = read_columns(path)
+        except EaiError as exc:
+            raise _of_source(located, exc) from None
         missing = [c for c in required if c not in found]
         unexpected = [c for c in found if c not in required and c not in optional]
         if not missing and not unexpected:
@@ -331,7 +357,7 @@ class _Build:
         where = f"{SOURCES_DIR}/{source.key}.json"
         started = time.monotonic()
         self.log(f"data: {source.key} ({source.role}, {located.origin}: {', '.join(located.names)})")
-        for result in _results(plan, located, self.pool(located), self.workers):
+        for n_read, result in _results(plan, located, self.pool(located), self.workers):
             rejected = list(result.rejected)
             keep = np.zeros(len(result.rows), dtype=bool)
             dropped: list[tuple[int, str, str]] = []  # position in batch, rule, detail
@@ -378,15 +404,16 @@ class _Build:
                 texts = result.lines.take(pa.array([c[0] for c in candidates], pa.int64())).to_pylist()
                 for (_, priority, row), text in zip(candidates, texts):
                     self.pool_rows.offer(priority, (order, row, text))
-            stats.read += result.read
+            stats.read += n_read  # counted as the reader yielded the batch, not from the result
             stats.kept += int(keep.sum())
             stats.touched.update(result.touched)
             self._reject(source, rejected, stats)
             self.progress.tick(source.key, stats.read, started)
+        rejected_n = sum(stats.rejected.values())
+        check_accounted(source.key, stats.read, stats.kept, rejected_n)
         self.outputs[where] = writer.close()
         if is_train:
             stats.in_split = stats.kept
-        rejected_n = sum(stats.rejected.values())
         detail = ", ".join(f"{rule} {n}" for rule, n in sorted(stats.rejected.items()))
         self.log(f"data:   {source.key}: read {stats.read:,}, kept {stats.kept:,}, rejected {rejected_n:,}"
                  f"{' (' + detail + ')' if detail else ''}")
@@ -404,8 +431,8 @@ class _Build:
                 lines.append(f'{head[:-1]}, "data": {raw}}}')
                 continue
             record = {"source": source.key, "row": row, "rule": rule, "detail": detail, "data": raw}
-            try:
-                lines.append(json.dumps(record, ensure_ascii=False))
+            try:  # allow_nan=False: a NaN read from a JSON row would make the line invalid JSON
+                lines.append(json.dumps(record, ensure_ascii=False, allow_nan=False))
             except (TypeError, ValueError):
                 record["data"] = repr(raw)
                 lines.append(json.dumps(record, ensure_ascii=False))
@@ -580,10 +607,7 @@ def _manifest(build: _Build, located: list[Located], sources: list[Source], mode
     totals_rejected: Counter = Counter()
     for loc in located:
         s, st = loc.source, build.stats[loc.source.key]
-        rejected_n = sum(st.rejected.values())
-        if st.read != st.kept + rejected_n:
-            raise EaiError(f"source '{s.key}': read {st.read} rows but kept {st.kept} + rejected {rejected_n}; "
-                           f"rows were lost (a bug: please report it)")
+        check_accounted(s.key, st.read, st.kept, sum(st.rejected.values()))  # checked per source, and again here
         per_source[s.key] = {
             "hub_id": s.hub_id,
             "revision": s.revision,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,10 +69,17 @@ def download_from_hub(source: Source, token: str | None, *, endpoint: str | None
     return tuple(files)
 
 
+def hub_offline() -> bool:
+    """HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) set to 1/on/yes/true, as huggingface_hub reads it."""
+    value = os.environ.get("HF_HUB_OFFLINE") or os.environ.get("TRANSFORMERS_OFFLINE") or ""
+    return value.strip().upper() in {"1", "ON", "YES", "TRUE"}
+
+
 def locate(source: Source, *, mode: str, info_dir: Path, local_dir: Path | None = None, token: str | None = None,
            fetch: Callable[..., tuple[Path, ...]] = download_from_hub,
            log: Callable[[str], None] | None = None) -> Located:
-    """mode: 'offline' (shipped samples), 'local' (DIR/<local_name>.<ext>, else the hub) or 'hub'."""
+    """mode: 'offline' (shipped samples), 'local' (DIR/<local_name>.<ext>, else the shipped file or the hub:
+    a hub download says so, and fails under HF_HUB_OFFLINE=1) or 'hub'."""
     if mode == "local" and local_dir is not None:
         found = [local_dir / f"{source.local_name}.{ext}" for ext in FORMATS]
         found = [p for p in found if p.is_file()]
@@ -80,6 +88,8 @@ def locate(source: Source, *, mode: str, info_dir: Path, local_dir: Path | None 
                            f"{', '.join(p.name for p in found)}; keep one")
         if found:
             return Located(source, "local-dir", (found[0],), (found[0].name,))
+        if not source.file:
+            return _from_hub_instead(source, local_dir, token, fetch, log)
     if source.file:
         path = info_dir / source.file
         if not path.is_file():
@@ -97,7 +107,32 @@ def locate(source: Source, *, mode: str, info_dir: Path, local_dir: Path | None 
         return Located(source, "sample", (path,), (f"dataset_info/{source.sample}",))
     if log:
         log(f"data: {source.key}: downloading {source.hub_id} at revision {source.revision} from the hub")
-    files = fetch(source, token)
+    return _located_on_hub(source, fetch(source, token))
+
+
+def _from_hub_instead(source: Source, local_dir: Path, token: str | None, fetch: Callable[..., tuple[Path, ...]],
+                      log: Callable[[str], None] | None) -> Located:
+    """--local-dir without this source's file: download it, saying so; under HF_HUB_OFFLINE=1, or when the
+    download fails, an error that names the file it looked for."""
+    wanted = f"{source.local_name}.<{'|'.join(FORMATS)}>"
+    missing = f"source '{source.key}': no {wanted} in --local-dir {local_dir}"
+    if hub_offline():
+        raise EaiError(f"{missing}, and HF_HUB_OFFLINE is set, so it is not downloaded from the hub. Put the "
+                       f"source's file there (e.g. {local_dir / (source.local_name + '.jsonl')}), unset "
+                       f"HF_HUB_OFFLINE to download {source.hub_id}, or switch the source off "
+                       f"(sources.{source.key}.enabled: false)")
+    if log:
+        log(f"data: {source.key}: no {wanted} in --local-dir {local_dir}: downloading {source.hub_id} at revision "
+            f"{source.revision} from the hub instead (set HF_HUB_OFFLINE=1 to forbid downloads)")
+    try:
+        files = fetch(source, token)
+    except EaiError as exc:
+        reason = str(exc).removeprefix(f"source '{source.key}': ")
+        raise EaiError(f"{missing}, and the hub download it fell back to failed: {reason}") from None
+    return _located_on_hub(source, files)
+
+
+def _located_on_hub(source: Source, files: tuple[Path, ...]) -> Located:
     parts = [p.parts for p in files]
     # huggingface_hub's cache keeps files under .../snapshots/<commit>/<path in the repository>
     where = [ps.index("snapshots") if "snapshots" in ps[:-1] else None for ps in parts]
@@ -150,6 +185,8 @@ def parse_line(line: bytes) -> dict | list | Unparseable | Any:
         return json.loads(line)
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
         return Unparseable(f"not valid JSON: {exc}", line.decode("utf-8", errors="replace").rstrip("\r\n"))
+    except RecursionError:
+        return Unparseable("JSON nested too deeply to read", line.decode("utf-8", errors="replace").rstrip("\r\n"))
 
 
 def iter_batches(path: Path, batch_rows: int = BATCH_ROWS) -> Iterator[tuple[int, list]]:
@@ -181,20 +218,30 @@ def _jsonl_rows(path: Path, batch_rows: int) -> Iterator[list]:
 
 
 def _json_array_rows(path: Path, batch_rows: int) -> Iterator[list]:
-    """Stream the elements of a top-level JSON array without loading the whole file."""
+    """Stream the elements of a top-level JSON array without loading the whole file. An element that parses
+    is a row whatever it holds (a non-object or a non-text field becomes a reject later, as in JSON Lines;
+    invalid UTF-8 inside an element is an `Unparseable` row); a file that is not a valid JSON array cannot be
+    split into rows and is an error naming the file and the line."""
     decoder = json.JSONDecoder()
     batch: list = []
-    with open(path, encoding="utf-8-sig") as f:
+    # surrogateescape: invalid UTF-8 bytes become lone surrogates, which a JSON escape ("\ud800") never
+    # leaves in the raw text, so an element holding one had bytes that were not UTF-8
+    with open(path, encoding="utf-8-sig", errors="surrogateescape") as f:
         buf, pos, eof, n = "", 0, False, 0
+        line0 = 1  # the line of the file where buf starts
+        undecodable = False  # set once a chunk held invalid UTF-8: from then on elements are checked
 
         def fill(more: bool = False) -> None:
             """Keep at least a chunk ahead of `pos` (or read one more chunk when `more`)."""
-            nonlocal buf, pos, eof
+            nonlocal buf, pos, eof, line0, undecodable
             if pos > _JSON_CHUNK:
+                line0 += buf.count("\n", 0, pos)
                 buf, pos = buf[pos:], 0
             while not eof and (more or len(buf) - pos < _JSON_CHUNK):
                 chunk = f.read(_JSON_CHUNK)
                 eof = not chunk
+                if not undecodable and not chunk.isascii() and _has_surrogate(chunk):
+                    undecodable = True
                 buf += chunk
                 if more:
                     return
@@ -208,20 +255,23 @@ def _json_array_rows(path: Path, batch_rows: int) -> Iterator[list]:
                     return
                 fill()
 
-        def fail(what: str) -> EaiError:
-            line = buf.count("\n", 0, pos) + 1
-            return EaiError(f"{path.name}: not a valid JSON array ({what} near element {n}, line {line} of the "
-                            f"current read window); fix the file or convert it to JSON Lines, where a bad line "
-                            f"is rejected on its own")
+        def fail(what: str, at: int) -> EaiError:
+            at = min(at, len(buf))
+            line = line0 + buf.count("\n", 0, at)
+            column = at - buf.rfind("\n", 0, at)
+            return EaiError(f"{path.name}: not a valid JSON array ({what} at line {line}, column {column}, in "
+                            f"element {n + 1}); the file cannot be split into rows, so the build stops. Fix "
+                            f"the file, or convert it to JSON Lines (one object per line), where a bad line "
+                            f"becomes a reject on its own")
 
         fill()
         skip_ws()
         if pos >= len(buf) or buf[pos] != "[":
-            raise fail("expected '['")
+            raise fail("expected '['", pos)
         pos += 1
         while True:
             skip_ws()
-            if pos < len(buf) and buf[pos] == "]":
+            if pos < len(buf) and buf[pos] == "]" and n == 0:
                 break
             while True:
                 try:
@@ -229,8 +279,13 @@ def _json_array_rows(path: Path, batch_rows: int) -> Iterator[list]:
                     break
                 except json.JSONDecodeError as exc:
                     if eof:
-                        raise fail(exc.msg) from None
+                        raise fail(exc.msg, exc.pos) from None
                     fill(more=True)  # the element may run past the window
+                except RecursionError:
+                    raise fail("an element nested too deeply to read", pos) from None
+            if undecodable and _has_surrogate(buf[pos:end]):
+                obj = Unparseable("not valid UTF-8", buf[pos:end].encode("utf-8", "surrogateescape").decode(
+                    "utf-8", "replace"))
             pos = end
             n += 1
             batch.append(obj)
@@ -244,7 +299,11 @@ def _json_array_rows(path: Path, batch_rows: int) -> Iterator[list]:
             elif pos < len(buf) and buf[pos] == "]":
                 break
             else:
-                raise fail("expected ',' or ']'")
+                raise fail("expected ',' or ']' after an element", pos)
+        pos += 1
+        skip_ws()
+        if pos < len(buf):
+            raise fail("text after the closing ']'", pos)
     yield batch
 
 

@@ -69,7 +69,9 @@ class BatchResult:
     touched: Counter = field(default_factory=Counter)
 
     @property
-    def read(self) -> int:
+    def accounted(self) -> int:
+        """Rows this result accounts for (kept + rejected). The build does not trust it as a count of rows
+        read: it compares what the reader yielded with what it kept and rejected."""
         return len(self.rows) + len(self.rejected)
 
 

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from eai_recipes import cli
+from eai_recipes import cli, paths
 from eai_recipes.data import build as build_mod
 from eai_recipes.data.build import build_datasets
+from eai_recipes.data.loaders import count_and_parse
 from eai_recipes.data.rules import match_form
 from eai_recipes.errors import EaiError
 from eai_recipes.identity import system_prompt
@@ -65,6 +66,8 @@ def test_every_row_is_kept_or_rejected(offline_build):
     rej = rejects(out)
     for key, s in manifest["sources"].items():
         assert s["read"] == s["kept"] + s["rejected"] == s["kept"] + sum(s["rejected_by_rule"].values())
+        files = [paths.DATASET_INFO_DIR.parent / name for name in s["files"]]
+        assert s["read"] == sum(count_and_parse(f) for f in files), key  # the rows really in the file
         assert len(load(out / s["output"])) == s["kept"]
         mine = [r for r in rej if r["source"] == key]
         assert len(mine) == s["rejected"] and len({r["row"] for r in mine}) == len(mine)
@@ -249,20 +252,99 @@ def test_bad_parameters_are_one_line_errors(tmp_path, capsys, argv, words):
 
 
 def test_manifest_refuses_lost_rows(offline_build):
-    """The read = kept + rejected check itself: a source whose counts do not add up fails the build."""
-    stats = build_mod._Stats(read=5, kept=3)
-    stats.rejected["too_short"] = 1
-    build = build_mod._Build.__new__(build_mod._Build)
-    build.stats = {"amod": stats}
-    from eai_recipes import paths
+    """The read = kept + rejected check itself, as the manifest applies it again: counts that do not add up,
+    either way, fail the build."""
     from eai_recipes.data.loaders import locate
     from eai_recipes.data.registry import load_registry
     source = load_registry(paths.DATASET_INFO_DIR / "sources.yaml").get("amod")
     loc = locate(source, mode="offline", info_dir=paths.DATASET_INFO_DIR)
-    with pytest.raises(EaiError, match="read 5 rows but kept 3 \\+ rejected 1"):
-        build_mod._manifest(build, [loc], [source], "offline", name="EAI", author="G033", seed=1, val_size=1,
-                            system="s", registry_path=paths.DATASET_INFO_DIR / "sources.yaml",
-                            info_dir=paths.DATASET_INFO_DIR)
+    for read, kept, words in ((5, 3, r"kept 3 \+ rejected 1 = 4 \(1 row lost\)"),
+                              (5, 6, r"kept 6 \+ rejected 1 = 7 \(2 rows counted twice\)")):
+        stats = build_mod._Stats(read=read, kept=kept)
+        stats.rejected["too_short"] = 1
+        build = build_mod._Build.__new__(build_mod._Build)
+        build.stats = {"amod": stats}
+        with pytest.raises(EaiError, match=r"source 'amod': read 5 rows from its files but " + words):
+            build_mod._manifest(build, [loc], [source], "offline", name="EAI", author="G033", seed=1, val_size=1,
+                                system="s", registry_path=paths.DATASET_INFO_DIR / "sources.yaml",
+                                info_dir=paths.DATASET_INFO_DIR)
+
+
+def test_a_row_lost_in_processing_fails_the_build(tmp_path, monkeypatch):
+    """Rows read are counted as the reader yields them, not from what processing returns: a row that
+    process_batch drops without recording it fails the build, and the previous outputs stay as they were."""
+    out = tmp_path / "d"
+    before_manifest = build_datasets(out, offline=True, log=quiet)
+    before = all_files(out)
+    amod = before_manifest["sources"]["amod"]
+    real = build_mod.process_batch
+
+    def lose_one(plan, start, items):
+        result = real(plan, start, items)
+        if plan.key == "amod" and result.rows:  # forget the first kept row: neither kept nor rejected
+            result.rows, result.near, result.user, result.exact = (x[1:] for x in (
+                result.rows, result.near, result.user, result.exact))
+            result.lines = result.lines.slice(1)
+        return result
+
+    monkeypatch.setattr(build_mod, "process_batch", lose_one)
+    kept, rejected = amod["kept"] - 1, amod["rejected"]
+    with pytest.raises(EaiError) as err:
+        build_datasets(out, offline=True, log=quiet)
+    assert str(err.value).startswith(
+        f"source 'amod': read {amod['read']} rows from its files but kept {kept} + rejected {rejected} = "
+        f"{kept + rejected} (1 row lost)")
+    assert all_files(out) == before and not (out / ".building").exists()
+
+
+def test_bad_json_array_elements_are_rejects(tmp_path, local_dir):
+    """A .json array that parses: an element that is not an object, has a field that is not text, or holds
+    invalid UTF-8 is a reject with its reason, like a bad line of JSON Lines; the other rows are built."""
+    good = {"Context": "I have been feeling very low for weeks now and I do not know why.",
+            "Response": "Thank you for telling me. Feeling low for weeks is hard; let us look at what has changed."}
+    elements = [json.dumps(good), "5", '"just text"', "[1, 2]", "null", json.dumps({"Context": 3, "Response": "x"}),
+                json.dumps({"Context": ["a"], "Response": None})]
+    data = ("[\n" + ",\n".join(elements) + ",\n").encode() + b'{"Context": "bad \xff byte", "Response": "x"}\n]\n'
+    (local_dir / "Amod__mental_health_counseling_conversations.json").write_bytes(data)
+    manifest = build_datasets(tmp_path / "d", local_dir=local_dir, log=quiet)
+    amod = manifest["sources"]["amod"]
+    assert amod["read"] == 8 and amod["kept"] == 1
+    assert amod["rejected_by_rule"] == {"wrong_type": 6, "parse_error": 1}
+    mine = {r["row"]: r for r in rejects(tmp_path / "d") if r["source"] == "amod"}
+    assert mine[1]["detail"] == "record is int, expected an object" and mine[1]["data"] == 5
+    assert mine[4]["detail"] == "record is NoneType, expected an object"
+    assert mine[5]["detail"] == "column 'Context' is int, expected text"
+    assert mine[6]["detail"] == "column 'Context' is list, expected text"
+    assert mine[7]["detail"] == "not valid UTF-8" and "bad \ufffd byte" in mine[7]["data"]
+
+
+def test_invalid_json_array_file_is_an_error_naming_it(tmp_path, local_dir):
+    """Past the rows the schema check reads, so the build is under way when it meets the error."""
+    out = tmp_path / "d"
+    build_datasets(out, local_dir=local_dir, log=quiet)
+    before = all_files(out)
+    good = json.dumps({"Context": "I have been feeling very low for weeks now.",
+                       "Response": "Thank you for telling me."})
+    path = local_dir / "Amod__mental_health_counseling_conversations.json"
+    path.write_text("[\n" + ",\n".join([good] * 100) + ",\n" + '{"Context": "a" "Response": "b"}\n]\n')
+    with pytest.raises(EaiError) as err:
+        build_datasets(out, local_dir=local_dir, log=quiet)
+    message = str(err.value)
+    for words in ("source 'amod': Amod__mental_health_counseling_conversations.json: not a valid JSON array",
+                  "line 102, column 17, in element 101", "JSON Lines"):
+        assert words in message
+    assert all_files(out) == before
+
+
+def test_local_dir_without_a_source_file_under_hf_hub_offline(tmp_path, local_dir, monkeypatch, capsys):
+    (local_dir / "tellikoroma__mentalhealth.csv").unlink()
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    out = tmp_path / "d"
+    assert cli.main(["data", "build", "--local-dir", str(local_dir), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("eai: error: source 'tellikoroma': no tellikoroma__mentalhealth.<jsonl|json|csv|parquet> "
+                              f"in --local-dir {local_dir}, and HF_HUB_OFFLINE is set")
+    assert not out.exists()
 
 
 def test_fixture_dir_is_complete():

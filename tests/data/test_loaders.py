@@ -60,8 +60,45 @@ def test_json_lines_in_a_json_file(tmp_path):
 def test_broken_json_array_names_file(tmp_path):
     path = tmp_path / "broken.json"
     path.write_text('[{"a": 1}, {"a": 2 "b": 3}]')
-    with pytest.raises(EaiError, match=r"broken\.json: not a valid JSON array"):
+    with pytest.raises(EaiError, match=r"broken\.json: not a valid JSON array \(Expecting ',' delimiter at line 1, "
+                                       r"column 20, in element 2\)"):
         rows_of(path)
+
+
+@pytest.mark.parametrize("text, words", [
+    ('[{"a": 1},\n{"a": 2},\n\n  {"a": 3,}\n]', "line 4, column 11, in element 3"),  # the line in the file
+    ('[{"a": 1}, {"a": 2}', "expected ',' or ']' after an element"),  # cut short: rows would be missing
+    ('[{"a": 1}]\n[{"a": 2}]\n', "text after the closing ']' at line 2, column 1"),  # not silently ignored
+    ('[{"a": 1},]', "Expecting value"),
+    ("[" + "[" * 100000 + "]" * 100000 + "]", "nested too deeply"),
+])
+def test_invalid_json_array_is_an_error_with_its_place(tmp_path, monkeypatch, text, words):
+    monkeypatch.setattr(loaders, "_JSON_CHUNK", 8)  # the place is right across read windows
+    path = tmp_path / "bad.json"
+    path.write_text(text)
+    with pytest.raises(EaiError, match=r"bad\.json: not a valid JSON array") as err:
+        rows_of(path)
+    assert words in str(err.value) and "JSON Lines" in str(err.value)
+
+
+def test_json_array_elements_of_any_kind_are_rows(tmp_path, monkeypatch):
+    """Every element that parses is a row (processing rejects the non-objects); invalid UTF-8 inside one
+    element makes that element Unparseable, not the file."""
+    monkeypatch.setattr(loaders, "_JSON_CHUNK", 16)
+    path = tmp_path / "a.json"
+    path.write_bytes(b'[{"q": "one"}, 5, "text", [1], null, {"q": 2},\n {"q": "caf\xe9 \\ud800"}, {"q": "\\ud800"}]')
+    rows = rows_of(path)
+    assert rows[:6] == [{"q": "one"}, 5, "text", [1], None, {"q": 2}] and rows[7] == {"q": "\ud800"}
+    assert isinstance(rows[6], Unparseable) and rows[6].reason == "not valid UTF-8"
+    assert rows[6].raw == '{"q": "caf\ufffd \\ud800"}'  # the escape is JSON text; only the bad byte is replaced
+    assert read_columns(path) == ["q"]
+
+
+def test_deeply_nested_json_line_is_a_reject(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"q": "one"}\n' + "[" * 100000 + "]" * 100000 + "\n")
+    rows = rows_of(path)
+    assert rows[0] == {"q": "one"} and isinstance(rows[1], Unparseable) and "nested too deeply" in rows[1].reason
 
 
 def test_csv_quoted_newlines_and_wrong_field_count(tmp_path):
@@ -129,16 +166,56 @@ def test_local_dir_overrides_shipped_identity(tmp_path):
     assert locate(identity, mode="local", info_dir=paths.DATASET_INFO_DIR, local_dir=tmp_path).origin == "local-dir"
 
 
-def test_local_dir_falls_back_to_the_hub(tmp_path):
-    calls = []
+def test_local_dir_falls_back_to_the_hub_and_says_so(tmp_path, monkeypatch):
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    calls, messages = [], []
 
     def fetch(source, token):
         calls.append((source.key, token))
         return (tmp_path / "from-hub.jsonl",)
 
     loc = locate(REGISTRY.get("marmikpandya"), mode="local", info_dir=paths.DATASET_INFO_DIR, local_dir=tmp_path,
-                 token="t", fetch=fetch)
+                 token="t", fetch=fetch, log=messages.append)
     assert calls == [("marmikpandya", "t")] and loc.origin == "hub" and loc.names == ("from-hub.jsonl",)
+    assert messages == [(f"data: marmikpandya: no marmikpandya__mental-health.<jsonl|json|csv|parquet> in "
+                         f"--local-dir {tmp_path}: downloading marmikpandya/mental-health at revision c0c6a71 from "
+                         f"the hub instead (set HF_HUB_OFFLINE=1 to forbid downloads)")]
+
+
+@pytest.mark.parametrize("variable, value", [("HF_HUB_OFFLINE", "1"), ("HF_HUB_OFFLINE", "true"),
+                                             ("TRANSFORMERS_OFFLINE", "1")])
+def test_local_dir_under_hf_hub_offline_does_not_download(tmp_path, monkeypatch, variable, value):
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv(variable, value)
+
+    def fetch(source, token):
+        raise AssertionError("no download under HF_HUB_OFFLINE")
+
+    with pytest.raises(EaiError) as err:
+        locate(REGISTRY.get("amod"), mode="local", info_dir=paths.DATASET_INFO_DIR, local_dir=tmp_path, fetch=fetch,
+               log=print)
+    message = str(err.value)
+    assert message.startswith(f"source 'amod': no Amod__mental_health_counseling_conversations.<jsonl|json|csv|"
+                              f"parquet> in --local-dir {tmp_path}, and HF_HUB_OFFLINE is set")
+    assert "sources.amod.enabled: false" in message
+    identity = locate(REGISTRY.get("identity"), mode="local", info_dir=paths.DATASET_INFO_DIR, local_dir=tmp_path)
+    assert identity.origin == "shipped"  # a shipped file needs no network
+
+
+def test_local_dir_fallback_without_network_names_the_file(tmp_path, monkeypatch):
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+
+    def fetch(source, token):
+        raise EaiError(f"source '{source.key}': could not download {source.hub_id} (ConnectionError: no route)")
+
+    with pytest.raises(EaiError) as err:
+        locate(REGISTRY.get("amod"), mode="local", info_dir=paths.DATASET_INFO_DIR, local_dir=tmp_path, fetch=fetch)
+    assert str(err.value) == (
+        f"source 'amod': no Amod__mental_health_counseling_conversations.<jsonl|json|csv|parquet> in --local-dir "
+        f"{tmp_path}, and the hub download it fell back to failed: could not download "
+        f"Amod/mental_health_counseling_conversations (ConnectionError: no route)")
 
 
 # --- the hub download, against a local server that echoes the token back ------------------------------------

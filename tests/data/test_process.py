@@ -66,7 +66,7 @@ def test_process_batch_keeps_rejects_and_counts():
         {"Context": GOOD[0], "Response": GOOD[1] + " -- Dr. Rivera"},
     ]
     out = process_batch(plan("amod"), 100, items)
-    assert out.rows == [100, 102] and out.read == 5
+    assert out.rows == [100, 102] and out.accounted == 5
     assert [(r[0], r[1]) for r in out.rejected] == [(101, rules.PARSE_ERROR), (103, rules.TOO_SHORT),
                                                      (104, rules.PERSONAL_NAME)]
     assert out.rejected[0][3] == '{"Context": "broken'  # the raw line is kept for rejects.jsonl
