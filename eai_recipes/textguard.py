@@ -4,7 +4,8 @@ Input side:
 - `neutralise_special_tokens`: user text can never open a new turn or a system block. Any `<|...|>`-shaped
   sequence (with spaces, zero-width characters or look-alike brackets and bars inside) and the tokenizer's own
   special tokens are rewritten with look-alike brackets (`‹|im_start|›`) that no tokenizer reads as a special
-  token, so the person still sees what they typed.
+  token, so the person still sees what they typed. Every spelling comes out as that one form (`«|im_start|»`
+  and `‹|im_start|›` itself included), so neutralising twice changes nothing.
 - `truncate_history`: drops the oldest turns until the conversation fits, keeping the latest user message.
 - `EMPTY_INPUT_REPLY` / `is_empty`: empty input gets a gentle prompt instead of a model call.
 
@@ -39,11 +40,15 @@ EMPTY_INPUT_REPLY = (
     "a few words are enough, and there's no rush."
 )
 
-# Characters a tokenizer or a reader may take for '<', '>' and '|' (NFKC already folds the full-width and
-# small forms; these are the ones it leaves alone).
-_LT = "<\u2329\u3008\u27e8\u02c2\u1438\u276e\u276c"
-_GT = ">\u232a\u3009\u27e9\u02c3\u1433\u276f\u276d"
-_BAR = "|\u2502\u2223\u01c0\u00a6\ufe31\ufe32\u2758\u4e28\u16c1\u23d0\u2503\u2551\u01c1\u05c0\u0964"
+# Characters a tokenizer or a reader may take for '<', '>' and '|' (NFKC folds the full-width and small forms as
+# well). They are folded before NFKC, which would turn some of them into something else (the vertical dashes
+# U+FE31/U+FE32 into dashes). '‹' and '›' are among them: the neutralised form `‹|im_start|›` is itself found
+# again, and rewritten to itself, so neutralising is idempotent and every spelling ends up as that one form.
+_LT = "<\u2329\u3008\u27e8\u02c2\u1438\u276e\u276c\u2039\u00ab\u300a\u27ea"
+_GT = ">\u232a\u3009\u27e9\u02c3\u1433\u276f\u276d\u203a\u00bb\u300b\u27eb"
+_BAR = ("|\u2502\u2223\u01c0\u00a6\ufe31\ufe32\u2758\u4e28\u16c1\u23d0\u2503\u2551\u01c1\u05c0\u0964"
+        "\u2016\u2225")
+_LOOKALIKES = frozenset(_LT + _GT + _BAR)
 _SAFE = str.maketrans({"<": "\u2039", ">": "\u203a", "[": "\u27e6", "]": "\u27e7"})
 _INVISIBLE_CATEGORIES = {"Cf", "Cc", "Mn", "Me"}
 
@@ -60,6 +65,8 @@ def _skeleton(text: str) -> tuple[str, list[int]]:
             folded = ch
         elif unicodedata.category(ch) in _INVISIBLE_CATEGORIES:
             continue
+        elif ch in _LOOKALIKES:
+            folded = ch
         else:
             folded = unicodedata.normalize("NFKC", ch)
         for f in folded:
@@ -85,7 +92,7 @@ def _token_spans(text: str, extra: Iterable[str] = ()) -> list[tuple[int, int, s
     skeleton, origin = _skeleton(text)
     spans: list[tuple[int, int, str]] = []
     for m in _TOKEN_SHAPE.finditer(skeleton):
-        name = re.sub(r"\s+", "", m.group()[1:-1].strip("|").strip())
+        name = re.sub(r"\s+", "", m.group()[1:-1].strip().strip("|"))  # "< |im_start| >" -> "im_start"
         spans.append((origin[m.start()], origin[m.end() - 1] + 1, f"<|{name}|>"))
     markers = sorted({t for t in (*OTHER_MARKERS, *extra) if t and not _TOKEN_SHAPE.fullmatch(t)},
                      key=len, reverse=True)
@@ -150,7 +157,7 @@ TRUNCATION_MARKER = " [...] "
 def truncation_notice(max_chars: int) -> str:
     """What to tell the person when their message or the conversation was shortened."""
     return (f"(Our conversation is longer than I can read at once ({max_chars} characters), so I'm reading "
-            "the most recent part; a long message keeps its beginning and its end.)")
+            "the most recent part.)")
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -261,35 +268,183 @@ def strip_training_leftovers(text: str) -> str:
     return _MARKER_LINE.sub("", text)
 
 
-_MAKERS = (r"(?:OpenAI|Open AI|Google(?: DeepMind)?|DeepMind|Microsoft|Anthropic|Meta(?: AI)?|Facebook|"
-           r"Alibaba(?: Cloud)?|Mistral(?: AI)?|Cohere|xAI|Baidu|Tencent|DeepSeek|Hugging ?Face|Amazon|Apple)")
-_MODELS = (r"(?:ChatGPT|GPT-?\d(?:\.\d)?(?:-?(?:o|turbo|mini))*|GPT|Claude|Gemini|Bard|LLaMA|Llama(?:[- ]?\d+)?|"
-           r"Phi(?:-\d+)?|Qwen\d*|Mistral|Mixtral|DeepSeek|Copilot|Bing Chat|Grok)")
-_BUILT = r"(?:developed|created|trained|built|made|designed|programmed|owned|produced|released)"
+# Other models and their makers (matched case-insensitively, as whole words). A model name takes its version and
+# size: GPT-4o, GPT-3.5-turbo, Claude 3 Opus, Llama-3.1, Qwen2.5, Phi-4-mini.
+_MAKERS = (r"(?<![\w-])(?:OpenAI|Open\s?AI|Anthropic|Google(?:\s+(?:DeepMind|Research|AI|Brain))?|DeepMind|"
+           r"Meta(?:\s+AI)?|Facebook(?:\s+AI(?:\s+Research)?)?|Microsoft(?:\s+(?:Research|AI))?|"
+           r"Alibaba(?:\s+(?:Cloud|Group))?|Mistral(?:\s+AI)?|Cohere|xAI|Baidu|Tencent|DeepSeek|Hugging\s?Face|"
+           r"Amazon|Apple|Nvidia|IBM|Stability\s+AI|Inflection(?:\s+AI)?|Zhipu(?:\s+AI)?|Moonshot(?:\s+AI)?)"
+           r"(?![\w-])")
+_MODELS = (r"(?<![\w-])(?:ChatGPT|GPT|Claude|Gemini|Gemma|Bard|PaLM|LaMDA|LLaMA|Phi|Copilot|Bing(?:\s+Chat)?|"
+           r"Cortana|Mistral|Mixtral|Qwen|Tongyi\s+Qianwen|DeepSeek|Grok|ERNIE(?:\s+Bot)?|Vicuna)"
+           r"(?:[-\s]?(?:\d+(?:\.\d+)*[a-z]?|o\d?|turbo|mini|nano|pro|ultra|flash|opus|sonnet|haiku|instant|"
+           r"advanced|chat|instruct|max|plus|vision|coder|v\d+)(?!\w))*(?![\w-])")
+_BUILT = (r"(?:developed|created|trained|built|made|designed|programmed|owned|produced|released|engineered|"
+          r"fine-?tuned|launched|maintained|powered)")
+_ADV = r"(?:just|only|simply|merely|basically|actually|really|still|also|originally|officially)"
+# What a model calls itself ("a large language model", "an AI assistant"), not the first half of a compound
+# ("a system engineer"): what follows is punctuation or a word that goes on with a description.
+_AI_NOUN = (r"(?:(?:large\s+)?language\s+models?|LLMs?|AIs?|artificial\s+intelligence|models?|assistants?|"
+            r"chat\s?bots?|bots?|companions?|system|program|agent)"
+            rf"(?=\s*(?:$|[,.;:!?)\u2014\u2013]|(?:by|from|of|at|on|for|with|to|in|and|or|but|so|that|which|who|"
+            rf"called|named|known|here|like|based|running|{_BUILT})\b))")
+# "OpenAI", "the team at Microsoft Research", "researchers from Google".
+_MAKER_PHRASE = (r"(?:the\s+)?(?:(?:team|teams|researchers|engineers|people|folks|developers|scientists|staff)\s+"
+                 rf"(?:at|from|of)\s+(?:the\s+)?)?{_MAKERS}")
+_I_AM = r"I(?:\s+am|['’]m)"
+_I_WAS = r"I(?:\s+(?:was|am|have\s+been)|['’](?:m|ve\s+been))"
+_WORDS = r"(?:[\w'’.+-]+\s+){0,6}?"
+_CONJUNCTIONS = r"(?:and|but|so|yet|because|though|although)"
+
+# A clause that claims another identity by itself. `claim`: where the replaced text starts; `open`: the opening
+# EAI's sentence keeps ("I am", "My name is"; "I'm" where there is none).
+_CLAIMS = tuple(re.compile(p, re.IGNORECASE) for p in (
+    # "I am ChatGPT", "my name is Phi-4", "I'm Google's Gemini", "I'm called Claude"
+    (rf"\b(?P<claim>(?P<open>{_I_AM}(?:\s+(?:called|named|known\s+as))?|my\s+name\s+is|call\s+me)\s+"
+     rf"(?:{_MAKERS}['’]s\s+)?{_MODELS})"),
+    # "This is Claude.", "you're talking to ChatGPT" (as the whole clause only: not "this is Gemini season")
+    (rf"\b(?P<claim>(?P<open>this\s+is|you(?:['’]re|\s+are)\s+(?:talking|chatting|speaking)\s+(?:to|with))\s+"
+     rf"(?:{_MAKERS}['’]s\s+)?{_MODELS})(?=\s*(?:$|here\b|speaking\b))"),
+    # "OpenAI's ChatGPT here", "Claude here" (opening the clause)
+    rf"^\W*(?P<claim>(?:{_MAKERS}['’]s\s+(?:{_WORDS}{_AI_NOUN}|{_MODELS})|{_MODELS})\s+here\b)",
+    # "I was made by the team at OpenAI", "I'm trained by Microsoft", "I was developed and trained by Google"
+    rf"\b(?P<claim>{_I_WAS}\s+(?:{_ADV}\s+)?{_BUILT}(?:\s+(?:and|&)\s+{_BUILT})?\s+(?:by|at)\s+{_MAKER_PHRASE})",
+    # "I'm based on GPT-4", "I run on Llama 3"
+    (rf"\b(?P<claim>I(?:\s+am|['’]m)?\s+(?:{_ADV}\s+)?(?:based|built|running|run|powered)\s+(?:on|by)\s+"
+     rf"(?:the\s+)?(?:{_MODELS}|{_MAKERS}))"),
+    # "my creator is OpenAI", "OpenAI trained me"
+    (rf"\b(?P<claim>my\s+(?:creators?|developers?|makers?|parent\s+company|owners?)\s+(?:is|are|was|were)\s+"
+     rf"(?:{_MAKER_PHRASE}|{_MODELS}))"),
+    rf"\b(?P<claim>{_MAKER_PHRASE}\s+{_BUILT}\s+me)\b",
+))
+# "I'm a large language model", "I'm an AI assistant": a claim only where its clauses name another model or
+# maker ("I'm an AI, so I can't call anyone" stays).
+_SELF_AI = re.compile(rf"\b(?P<claim>(?P<open>{_I_AM})\s+(?:{_ADV}\s+)?(?:an?|the|one\s+of\s+the|{_MAKERS}['’]s)\s+"
+                      rf"{_WORDS}{_AI_NOUN})", re.IGNORECASE)
+# Another model or maker named inside an identity clause.
+_FOREIGN = re.compile(rf"{_MODELS}|\b(?:by|from|of|at|on|is|are|was|were)\s+{_MAKER_PHRASE}|{_MAKERS}['’]s|"
+                      rf"{_MAKERS}\s+{_WORDS}{_AI_NOUN}", re.IGNORECASE)
+# A clause that goes on with the identity of the one before: "made by Anthropic", "a large language model
+# trained by OpenAI", "and I was trained by Microsoft", "and Microsoft", "Inc.".
+_GOES_ON = re.compile(
+    rf"^(?:(?:and|or|&)\s+)?(?:(?:{_I_WAS}\s+)?(?:{_ADV}\s+)?(?:{_BUILT}|based|running|part\s+of|a\s+product\s+of)\b|"
+    rf"(?:{_I_AM}\s+)?(?:{_ADV}\s+)?(?:an?|the)\s+{_WORDS}(?:{_AI_NOUN}|(?:product|creation|version)\b)|"
+    rf"(?:(?:by|from|of|at|on)\s+)?(?:{_MAKER_PHRASE}|{_MODELS})|(?:Inc|LLC|Ltd|Corp)\b)", re.IGNORECASE)
+# "As an AI language model" opening a clause: "As EAI".
+_AS = re.compile(rf"^(?P<as>as)\s+(?:an?\s+|the\s+)?(?:AI\s+language\s+model|large\s+language\s+model|"
+                 rf"language\s+model|{_MODELS})(?P<maker>,?\s+{_BUILT}\s+by\s+{_MAKER_PHRASE})?", re.IGNORECASE)
+
+# Sentences end at . ! ? … followed by a space (not inside "GPT-3.5") or at a line break; clauses at , ; : and
+# dashes, and before a conjunction that starts a new clause ("and I was", but not "developed and trained").
+_SENTENCE_STOP = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019)\]]*(?=\s|$)|\n")
+_SENTENCE_TAIL = re.compile(r"(?:[.!?\u2026]+[\"'\u201d\u2019)\]]*)?\s*$")
+_CONJUNCTION_START = re.compile(rf"{_CONJUNCTIONS}\b", re.IGNORECASE)
+_CLAUSE_SEP = re.compile(rf"(\s*[,;:](?:\s+|$)|\s+[\u2014\u2013-]\s+|\s*[\u2014\u2013]\s*|"
+                         rf"\s+(?={_CONJUNCTIONS}\s(?!\s*(?:{_BUILT})\b)))", re.IGNORECASE)
+
+
+def _sentences(text: str) -> list[tuple[int, str]]:
+    """(offset, sentence) for each sentence, with its end punctuation and the spaces after it."""
+    out, last = [], 0
+    for m in _SENTENCE_STOP.finditer(text):
+        end = m.end()
+        while end < len(text) and text[end] in " \t":
+            end += 1
+        if end > last:
+            out.append((last, text[last:end]))
+            last = end
+    if last < len(text):
+        out.append((last, text[last:]))
+    return out
+
+
+def _quoted(text: str) -> list[bool]:
+    """For each character, whether it is inside double quotes (words the answer quotes, not its own)."""
+    inside, flags = False, []
+    for ch in text:
+        if ch == "\u201d" or (ch == '"' and inside):
+            flags.append(inside)
+            inside = False
+            continue
+        if ch == "\u201c" or ch == '"':
+            inside = True
+        flags.append(inside)
+    return flags
+
+
+def _find_claim(clause: str) -> tuple[re.Match, bool] | None:
+    """The first identity claim in a clause, and whether it names another model or maker by itself."""
+    found = [(m, True) for pattern in _CLAIMS if (m := pattern.search(clause))]
+    if m := _SELF_AI.search(clause):
+        found.append((m, False))
+    return min(found, key=lambda f: (f[0].start("claim"), not f[1])) if found else None
 
 
 def keep_identity(text: str, *, name: str = "EAI", author: str = "G033") -> str:
-    """Replace another model's or company's identity claims with EAI's ('I am ChatGPT' -> 'I am EAI')."""
+    """Replace another model's identity claims with EAI's, sentence by sentence ('I am ChatGPT' -> 'I am EAI').
+
+    A clause in which the answer calls itself another model or says another maker made it ("I'm Claude", "I
+    was trained by Microsoft Research", "OpenAI's ChatGPT here", "I'm a large language model from Anthropic"),
+    with the clauses that go on with it ("..., an AI companion by Microsoft", "... and I was trained by
+    Microsoft"), becomes EAI's identity ("I'm EAI, a mental health companion developed by G033"); the rest of
+    the sentence and of the answer stays. The identity is stated once: a later sentence that is only a claim is
+    dropped, a later claim inside a sentence becomes "I'm EAI". A company or model the answer merely mentions
+    ("an article from Google", "my friend works at Microsoft", "people use ChatGPT") or quotes stays.
+    """
     me = f"{name}, a mental health companion developed by {author}"
-    rules = (
-        # "I am ChatGPT, a large language model trained by OpenAI" as a whole, keeping "I am"/"I'm".
-        ((rf"\b(?:I am|I'm|I’m|my name is|call me) {_MODELS}(?:,? (?:an?|the) (?:AI|large language|language|"
-          rf"conversational)(?: language)?(?: model| assistant)?)?(?:,? {_BUILT} by {_MAKERS})?"), None),
-        # "an AI language model developed by OpenAI" / "a large language model trained by Google"
-        ((rf"\b(?:an?|the) (?:AI(?: language)?|large language|language|conversational AI|AI assistant|"
-          rf"assistant)(?: model)?(?: assistant)? {_BUILT} by {_MAKERS}"), me),
-        (rf"\bAs (?:an? )?(?:AI language model|large language model|language model|{_MODELS})\b", f"As {name}"),
-        (rf"\b{_BUILT} by {_MAKERS}", f"developed by {author}"),
-        (rf"\b{_MAKERS}'s (?:AI|assistant|model|language model|chatbot)\b", name),
-    )
-    for pattern, repl in rules:
-        if repl is None:
-            text = re.sub(pattern, lambda m: re.match(r"(?:I am|I'm|I’m|my name is|call me)", m.group(),
-                                                      re.IGNORECASE).group() + f" {me}", text,
-                          flags=re.IGNORECASE)
+    quoted = _quoted(text)
+    said = False
+    out: list[str] = []
+    for offset, sentence in _sentences(text):
+        tail = _SENTENCE_TAIL.search(sentence)
+        rewritten, said = _rewrite_sentence(sentence[:tail.start()], quoted, offset, me, name, said)
+        if rewritten is None:  # the whole sentence only repeated the identity: keep its line break, if any
+            rewritten = "\n" if "\n" in tail.group() and out and not out[-1].endswith("\n") else ""
         else:
-            text = re.sub(pattern, repl, text, flags=re.IGNORECASE)
-    return text
+            rewritten += tail.group()
+        if rewritten:
+            out.append(rewritten)
+    return "".join(out)
+
+
+def _rewrite_sentence(body: str, quoted: list[bool], offset: int, me: str, name: str,
+                      said: bool) -> tuple[str | None, bool]:
+    """`keep_identity` for one sentence (without its end punctuation) that starts at `offset` of the answer;
+    `said`: whether EAI's identity was already stated. Returns the sentence (None: drop it) and `said`."""
+    parts = _CLAUSE_SEP.split(body)
+    clauses, seps = parts[0::2], [""] + parts[1::2]
+    starts, pos = [], offset
+    for sep, clause in zip(seps, clauses):
+        starts.append(pos + len(sep))
+        pos += len(sep) + len(clause)
+    kept: list[str] = []
+    i = 0
+    while i < len(clauses):
+        clause, found = clauses[i], _find_claim(clauses[i])
+        if found and not quoted[starts[i] + found[0].start("claim")]:
+            m, by_itself = found
+            j = i  # the clauses that go on with the claim are replaced with it
+            while j + 1 < len(clauses) and clauses[j + 1].strip() and _GOES_ON.match(clauses[j + 1]):
+                j += 1
+            run = clause[m.start("claim"):] + "".join(seps[k] + clauses[k] for k in range(i + 1, j + 1))
+            if by_itself or _FOREIGN.search(run):
+                prefix = clause[:m.start("claim")]
+                if said and i == 0 and j == len(clauses) - 1 and not prefix.strip():
+                    return None, said
+                opening = m.groupdict().get("open") or ("I\u2019m" if "\u2019" in body else "I'm")
+                kept.append(seps[i] + prefix + f"{opening} {name if said else me}")
+                said = True
+                if j + 1 < len(clauses) and not seps[j + 1].strip() and _CONJUNCTION_START.match(clauses[j + 1]):
+                    seps[j + 1] = ", "  # "..., developed by G033, and I'm here for you"
+                i = j + 1
+                continue
+        if (m := _AS.match(clause)) and not quoted[starts[i]]:
+            full = bool(m.group("maker")) and not said
+            said = said or full
+            clause = f"{m.group('as')} {me if full else name}" + clause[m.end():]
+        kept.append(seps[i] + clause)
+        i += 1
+    return "".join(kept), said
 
 
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+[\"')\]]*|\n|$)\s*")
