@@ -272,6 +272,59 @@ def _mixing_error(rendered: recipes.Rendered, what: str, changes: list[str]) -> 
     )
 
 
+@dataclass(frozen=True)
+class RunState:
+    """What a run directory holds, compared with the train config about to use it (see assess_run)."""
+
+    action: str  # new | restart | resume | done | refuse
+    what: str = ""  # refuse: what the run directory holds ("a finished adapter", "checkpoints")
+    changes: tuple[str, ...] = ()  # refuse: the keys that changed, "key: old -> new"
+    checkpoint: Path | None = None  # resume: the checkpoint training goes on from
+    step: int = 0
+    recorded: bool = True  # done: whether the run directory recorded its recipe
+    extends: bool = False  # resume: a finished run trained further (max_steps or num_train_epochs raised)
+
+    def describe(self) -> str:
+        """A short phrase for a listing (e.g. a sweep's points)."""
+        if self.action == "refuse":
+            if self.changes:
+                return f"holds {self.what} of a different recipe (changed: {'; '.join(self.changes)})"
+            return "holds a finished adapter and no checkpoint to train on from"
+        if self.action == "done":
+            return "finished" if self.recorded else "finished (no record of its recipe)"
+        if self.action == "resume":
+            return f"{'train on' if self.extends else 'resume'} from {self.checkpoint.name}"
+        return {"new": "train", "restart": "train (no complete checkpoint: starting over)"}[self.action]
+
+
+def assess_run(run_dir: Path, config: dict[str, Any]) -> RunState:
+    """How a `train` launch of `config` would treat `run_dir`, read without changing anything: the one
+    decision `eai train` and `eai sweep` share. A run directory records the train config its adapter was made
+    with (TRAIN_RECORD); a different recipe (beyond the resume-safe keys) is refused, never mixed or skipped."""
+    adapter_dir = run_dir / "adapter"
+    if not adapter_dir.is_dir() or not any(adapter_dir.iterdir()):
+        return RunState("new")
+    record = _read_record(run_dir)
+    done = checkpoints(adapter_dir)
+    if is_finished(adapter_dir):
+        if record is None:
+            return RunState("done", recorded=False)
+        changes = recipe_changes(record, config)
+        if changes:
+            return RunState("refuse", "a finished adapter", tuple(changes))
+        if all(record.get(k) == config.get(k) for k in ("max_steps", "num_train_epochs")):
+            return RunState("done")
+        if not done:
+            return RunState("refuse", "a finished adapter")
+        return RunState("resume", checkpoint=done[-1][1], step=done[-1][0], extends=True)
+    if not done:
+        return RunState("restart")
+    changes = recipe_changes(record, config) if record is not None else []
+    if changes:
+        return RunState("refuse", "checkpoints", tuple(changes))
+    return RunState("resume", checkpoint=done[-1][1], step=done[-1][0])
+
+
 def plan_training(rendered: recipes.Rendered, config: dict[str, Any], *, fresh: bool = False) -> str:
     """Decide how a `train` launch treats its run directory: 'fresh', 'resume' or 'done'. Prints what it
     decided; raises when the run directory holds a different recipe's checkpoints."""
@@ -280,38 +333,29 @@ def plan_training(rendered: recipes.Rendered, config: dict[str, Any], *, fresh: 
     if fresh:
         shutil.rmtree(adapter_dir, ignore_errors=True)
         record_path.unlink(missing_ok=True)
-    if not adapter_dir.exists() or not any(adapter_dir.iterdir()):
+    if adapter_dir.is_dir():
+        for path in set_aside_incomplete(adapter_dir):
+            print(f"==> train: {path.name}: cut off while being saved; set aside", file=sys.stderr)
+    state = assess_run(rendered.run_dir, config)
+    if state.action == "new":
         return "fresh"
-    for path in set_aside_incomplete(adapter_dir):
-        print(f"==> train: {path.name}: cut off while being saved; set aside", file=sys.stderr)
-    record = _read_record(rendered.run_dir)
-    done = checkpoints(adapter_dir)
-    if is_finished(adapter_dir):
-        if record is None:
-            print(f"==> train: {adapter_dir} is already trained (no record of its recipe); nothing to do "
-                  "(--fresh trains it again)", file=sys.stderr)
-            return "done"
-        changes = recipe_changes(record, config)
-        if changes:
-            raise _mixing_error(rendered, "a finished adapter", changes)
-        if all(record.get(k) == config.get(k) for k in ("max_steps", "num_train_epochs")):
-            print(f"==> train: {adapter_dir} is already trained with this recipe; nothing to do "
-                  "(--fresh trains it again)", file=sys.stderr)
-            return "done"
-        if not done:
-            raise EaiError(f"{adapter_dir} holds a finished adapter and no checkpoint to train on from; add "
-                           "--fresh to train again, or choose another --run-name")
-    elif not done:
+    if state.action == "restart":
         print(f"==> train: {adapter_dir} has no complete checkpoint (it stopped before its first save): "
               "starting over", file=sys.stderr)
         shutil.rmtree(adapter_dir)
         return "fresh"
-    changes = recipe_changes(record, config) if record is not None else []
-    if changes:
-        raise _mixing_error(rendered, "checkpoints", changes)
-    step, path = done[-1]
+    if state.action == "done":
+        how = "with this recipe" if state.recorded else "(no record of its recipe)"
+        print(f"==> train: {adapter_dir} is already trained {how}; nothing to do (--fresh trains it again)",
+              file=sys.stderr)
+        return "done"
+    if state.action == "refuse":
+        if state.changes:
+            raise _mixing_error(rendered, state.what, list(state.changes))
+        raise EaiError(f"{adapter_dir} holds a finished adapter and no checkpoint to train on from; add "
+                       "--fresh to train again, or choose another --run-name")
     total = config.get("max_steps") or f"{config.get('num_train_epochs')} epochs"
-    print(f"==> train: resuming from {path} (step {step} of {total})", file=sys.stderr)
+    print(f"==> train: resuming from {state.checkpoint} (step {state.step} of {total})", file=sys.stderr)
     return "resume"
 
 

@@ -74,9 +74,29 @@ class Rendered:
     files: dict[str, Path]
     env: dict[str, str | None] = field(default_factory=dict)  # launch environment of the train stage
     sources: dict[str, str] = field(default_factory=dict)  # key -> where its value was set
+    # Where the files were written while they are not yet in run_dir (render(stage_in=...)); see commit().
+    staged: Path | None = None
 
     def command(self, stage: str) -> list[str]:
         return ["llamafactory-cli", STAGES[stage].cli, str(self.files[stage])]
+
+    def path_of(self, stage: str) -> Path:
+        """Where a stage's file can be read now: its staged copy until commit(), then its place in run_dir."""
+        return self.staged / self.files[stage].name if self.staged is not None else self.files[stage]
+
+    def config(self, stage: str) -> dict[str, Any]:
+        return load_yaml_mapping(self.path_of(stage))
+
+    def commit(self) -> None:
+        """Copy staged files (the stage YAMLs and a DeepSpeed config) into run_dir, replacing what is there:
+        done only when the run is about to use them, so that a run directory keeps describing its adapter."""
+        if self.staged is None:
+            return
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        for path in sorted(self.staged.iterdir()):
+            if path.is_file():
+                shutil.copyfile(path, self.run_dir / path.name)
+        self.staged = None
 
     def shell_command(self, stage: str) -> str:
         """The command as a shell line, with the launch environment in front of the train stage."""
@@ -492,9 +512,10 @@ def check_deepspeed_json(path: Path, where: str) -> int:
 
 
 def expand_values(profile: Profile, values: dict[str, Any], sources: dict[str, str], run_dir: Path,
-                  run_name: str) -> dict[str, Any]:
+                  run_name: str, files_dir: Path | None = None) -> dict[str, Any]:
     """Merged values -> the LLaMA-Factory keys the templates lay out: our options expanded, the DeepSpeed
-    config copied into the run directory, hardware and secret rules checked."""
+    config copied into the run directory (written into files_dir when the files are staged elsewhere),
+    hardware and secret rules checked."""
     out = {k: v for k, v in values.items()}
     _check_secrets(out, sources)
     _warn_absolute_paths(out, sources)
@@ -507,10 +528,10 @@ def expand_values(profile: Profile, values: dict[str, Any], sources: dict[str, s
         if out.get("use_unsloth") and stage == 3:  # LLaMA-Factory checks this only inside the torchrun workers
             raise EaiError(f"{_where(sources, 'use_unsloth')}: use_unsloth is incompatible with DeepSpeed ZeRO-3 "
                            f"({source.name}); use zero2 or drop use_unsloth")
-        copy = run_dir / "deepspeed.json"
+        copy = (files_dir or run_dir) / "deepspeed.json"
         if source.resolve() != copy.resolve():
             shutil.copyfile(source, copy)
-        out["deepspeed"] = copy.as_posix()
+        out["deepspeed"] = (run_dir / "deepspeed.json").as_posix()
     return out
 
 
@@ -593,15 +614,42 @@ def _env_doc(env: dict[str, str | None]) -> list[str]:
 
 
 _RUN_NAME = re.compile(r"[\w.+-]+(/[\w.+-]+)*")
+_warned_absolute: set[str] = set()
+
+
+def _portable(runs_dir: Path) -> Path:
+    """The runs directory as rendered files should name it: relative to the current directory (where the
+    commands run) when it lies inside it. Any other absolute directory stays as it is, with one warning:
+    output_dir, adapter_name_or_path, export_dir and the command line would then hold a machine path."""
+    if not runs_dir.is_absolute():
+        return runs_dir
+    cwd = Path.cwd()
+    for base, target in ((Path(os.path.abspath(cwd)), Path(os.path.abspath(runs_dir))),
+                         (cwd.resolve(), runs_dir.resolve())):
+        try:
+            return target.relative_to(base)
+        except ValueError:
+            continue
+    if str(runs_dir) not in _warned_absolute:
+        _warned_absolute.add(str(runs_dir))
+        print(f"eai: warning: {runs_dir} is outside the current directory, so the rendered files hold this "
+              "absolute path (output_dir, adapter_name_or_path, export_dir, the command line) and will only "
+              "run on this machine; render into a directory under the current one (e.g. --out runs); to keep "
+              "runs on other storage, `eai train --runs-on DIR` links runs/ there and still renders runs/...",
+              file=sys.stderr)
+    return runs_dir
 
 
 def render(profile_name: str, sets: dict[str, Any] | None = None, *, run_name: str | None = None,
            runs_dir: Path = paths.RUNS_DIR, env: dict[str, str] | None = None,
-           profiles_dir: Path = paths.PROFILES_DIR) -> Rendered:
+           profiles_dir: Path = paths.PROFILES_DIR, stage_in: Path | None = None) -> Rendered:
     """Render every stage's YAML for a profile into runs/<run_name>/ and return where they went.
 
     `profile_name` "auto" picks the profile for this machine's GPU. `env` overrides the profile's launch
-    variables (rendered into the train command)."""
+    variables (rendered into the train command). `stage_in`: write the files into that scratch directory
+    instead, leaving the run directory untouched; they still name the run directory, and
+    Rendered.commit() puts them there. An absolute `runs_dir` inside the current directory is rendered
+    relative to it; any other absolute one is rendered as it is, with a warning."""
     sets = dict(sets or {})
     if profile_name == "auto":
         profile_name, why = pick_profile(profiles_dir)
@@ -615,18 +663,20 @@ def render(profile_name: str, sets: dict[str, Any] | None = None, *, run_name: s
     if not _RUN_NAME.fullmatch(name) or ".." in name.split("/"):
         raise EaiError(f"run name {name!r}: use letters, digits, '.', '_', '+' or '-' (and '/' between the parts "
                        "of a sweep point); it becomes a directory under runs/ and a torchrun argument")
-    run_dir = runs_dir / name
-    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir = _portable(runs_dir) / name
+    files_dir = stage_in if stage_in is not None else run_dir
+    files_dir.mkdir(parents=True, exist_ok=True)
     profile = dataclasses.replace(profile, env=launch_env)
-    expanded = expand_values(profile, values, sources, run_dir, name)
+    expanded = expand_values(profile, values, sources, run_dir, name, files_dir)
     jenv = _environment()
     known = _template_keys(jenv, expanded)
     sets_text = ("--set " + " ".join(f"{k}={_yaml_scalar(v)}" for k, v in sets.items())) if sets else ""
     sets_text += "".join(f" --env {k}={v}" for k, v in (env or {}).items())
-    rendered = Rendered(run_dir=run_dir, profile=profile, values=values, files={}, env=launch_env, sources=sources)
+    rendered = Rendered(run_dir=run_dir, profile=profile, values=values, files={}, env=launch_env, sources=sources,
+                        staged=stage_in)
     for stage in STAGES.values():
-        out = run_dir / f"{stage.name}.yaml"
-        rendered.files[stage.name] = out
+        rendered.files[stage.name] = run_dir / f"{stage.name}.yaml"
+        out = files_dir / f"{stage.name}.yaml"
         em = _Emitter(expanded, known, sources, extra=stage.cli == "train")
         text = _render_stage(
             jenv, stage, em,
@@ -693,6 +743,40 @@ def _type_ok(value: Any, hint: Any) -> tuple[bool, str]:
     return True, str(hint)  # lists, dicts, unions of exotic types: left to LLaMA-Factory
 
 
+def _field_defaults(classes) -> dict[str, Any]:
+    defaults: dict[str, Any] = {}
+    for cls in classes:
+        for f in dataclasses.fields(cls):
+            value = None
+            if f.default is not dataclasses.MISSING:
+                value = f.default
+            elif f.default_factory is not dataclasses.MISSING:
+                with contextlib.suppress(Exception):
+                    value = f.default_factory()
+            defaults[f.name] = getattr(value, "value", value)  # an enum member: its value, as YAML writes it
+    return defaults
+
+
+def _unknown_key_hint(key: str, known: list[str], cli: str) -> str:
+    """What to write instead of an unknown key: the closest key, keys that share its first word or contain
+    it (lora_* for lora_size, per_device_train_batch_size for batch_size), else the nearest few; and where
+    the full list is."""
+    close = difflib.get_close_matches(key, known, n=1)
+    head = key.split("_")[0]
+    related = [k for k in known if len(key) >= 4 and key in k]
+    if "_" in key and len(head) >= 2:
+        related += [k for k in known if k.startswith(head + "_") and k not in related]
+    if not close and not related:
+        related = difflib.get_close_matches(key, known, n=3, cutoff=0.4)
+    text = f"did you mean '{close[0]}'? " if close else ""
+    sure = bool(close) and difflib.SequenceMatcher(None, key, close[0]).ratio() >= 0.8  # a typo: lora_rnak
+    related = sorted(k for k in related if not close or k != close[0])
+    if related and not sure:
+        more = f", ... ({len(related)} in all)" if len(related) > 6 else ""
+        text += f"{'other ' if close else ''}keys like it: {', '.join(related[:6])}{more}; "
+    return text + f"`llamafactory-cli {cli} -h` lists every key it accepts"
+
+
 def check_keys_and_types(config: dict[str, Any], cli: str, where: str,
                          sources: dict[str, str] | None = None) -> None:
     """Unknown keys and wrong types, named one by one (LLaMA-Factory's own parser would only say that some
@@ -702,9 +786,8 @@ def check_keys_and_types(config: dict[str, Any], cli: str, where: str,
     for key, value in config.items():
         origin = f" (set in {sources[key]})" if sources and key in sources else ""
         if key not in types:
-            close = difflib.get_close_matches(key, types, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            problems.append(f"unknown key '{key}'{origin} (LLaMA-Factory {cli} does not accept it{hint})")
+            hint = _unknown_key_hint(key, sorted(types), cli)
+            problems.append(f"unknown key '{key}'{origin} (LLaMA-Factory {cli} does not accept it: {hint})")
             continue
         ok, allowed = _type_ok(value, types[key])
         if not ok:
@@ -778,6 +861,75 @@ def _quiet_parser():
         transformers.utils.logging.set_verbosity(old_tf)
 
 
+_NAME = re.compile(r"[A-Za-z0-9]+(?:_[A-Za-z0-9]+)*")
+# Words too common to tie a refusal to a key by its value or its allowed values.
+_VAGUE = {"none", "auto", "all", "no", "yes", "true", "false", "default", "steps", "epoch"}
+# Leading words of key names that say nothing of the subject (use_galore is about GaLore), and subjects too
+# broad to tie a refusal to a key ("a quantized model" is not about model_name_or_path).
+_KEY_VERBS = {"use", "enable", "do", "is", "num", "max", "min", "per"}
+_BROAD_SUBJECTS = {"model", "train", "training", "eval", "predict", "output", "data", "dataset", "device"}
+
+
+def _same_word(a: str, b: str) -> bool:
+    """quantized ~ quantization: equal, or sharing a stem of 6+ letters."""
+    return a == b or (min(len(a), len(b)) >= 6 and len(os.path.commonprefix([a, b])) >= 6)
+
+
+def involved_keys(message: str, config: dict[str, Any], cli: str) -> list[str]:
+    """The keys a refusal of LLaMA-Factory is about, most certain first: keys it names; keys whose rendered
+    value it names (report_to=wandb in "PPO only accepts ..."); keys changed from LLaMA-Factory's default
+    whose allowed values it names (finetuning_type=full in "only ... the LoRA or OFT method"); then keys
+    changed from the default whose subject it names (quantization_bit in "Quantization is ...")."""
+    classes = _dataclasses_for(cli)
+    types, defaults = _field_types(classes), _field_defaults(classes)
+    lowered = {k.lower(): k for k in types}
+    words = _NAME.findall(message)
+    named = list(dict.fromkeys(lowered[w.lower()] for w in words if w.lower() in lowered))
+    tokens = {w.lower() for w in words if w.lower() not in lowered}
+    changed = [k for k, v in config.items() if k in types and v is not None and v != defaults.get(k)]
+    found = list(named)
+    explained: set[str] = set()
+
+    def add(key: str, token: str) -> None:
+        explained.add(token)
+        if key not in found:
+            found.append(key)
+
+    import enum
+    import typing
+
+    for key, value in config.items():
+        if isinstance(value, str) and value.lower() in tokens and value.lower() not in _VAGUE:
+            add(key, value.lower())
+    for key in changed:
+        hint = types[key]
+        choices = typing.get_args(hint) if typing.get_origin(hint) is typing.Literal else (
+            [e.value for e in hint] if isinstance(hint, type) and issubclass(hint, enum.Enum) else [])
+        for choice in choices:
+            if isinstance(choice, str) and choice.lower() in tokens and choice.lower() not in _VAGUE:
+                add(key, choice.lower())
+    for key in changed:
+        words_of_key = key.lower().split("_")
+        while len(words_of_key) > 1 and words_of_key[0] in _KEY_VERBS:
+            words_of_key.pop(0)
+        subject = words_of_key[0]
+        if len(subject) >= 3 and subject not in _BROAD_SUBJECTS and any(
+                _same_word(subject, t) for t in tokens - explained):
+            add(key, subject)
+    return found[:5]
+
+
+def _describe_keys(keys: list[str], config: dict[str, Any], sources: dict[str, str] | None) -> str:
+    parts = []
+    for key in keys:
+        if key not in config:
+            parts.append(f"{key} (not set)")
+            continue
+        origin = f" (set in {sources[key]})" if sources and key in sources else ""
+        parts.append(f"{key}={_yaml_scalar(config[key])}{origin}")
+    return ", ".join(parts)
+
+
 def validate_config(config: dict[str, Any], cli: str, where: str, sources: dict[str, str] | None = None) -> list[str]:
     """Check a recipe as `llamafactory-cli <cli>` would, without loading a model or data. Returns notes on
     the checks that belong to the machine the run goes to (GPU precision, DeepSpeed, optional packages)."""
@@ -792,7 +944,9 @@ def validate_config(config: dict[str, Any], cli: str, where: str, sources: dict[
             else:
                 get_infer_args(trial)
     except (ValueError, TypeError, ImportError) as exc:
-        raise EaiError(f"{where}: LLaMA-Factory refuses this recipe: {exc}") from None
+        keys = involved_keys(str(exc), config, cli)
+        about = f"{_describe_keys(keys, config, sources)}: " if keys else ""
+        raise EaiError(f"{where}: {about}LLaMA-Factory refuses this recipe: {exc}") from None
     return notes
 
 
@@ -804,9 +958,16 @@ def validate_file(path: Path, cli: str | None = None, sources: dict[str, str] | 
 
 
 def validate_rendered(rendered: Rendered, stages: list[str] | None = None) -> list[str]:
+    """Validate a run's files where they are now (staged or in the run directory); errors name the file in
+    the run directory, which is what the commands run."""
     notes: list[str] = []
     for name in stages or list(rendered.files):
-        for note in validate_file(rendered.files[name], STAGES[name].cli, rendered.sources):
+        config = rendered.config(name)
+        if rendered.staged is not None and isinstance(config.get("deepspeed"), str):
+            staged_copy = rendered.staged / Path(config["deepspeed"]).name
+            if staged_copy.is_file():  # not copied into the run directory yet
+                config["deepspeed"] = str(staged_copy)
+        for note in validate_config(config, STAGES[name].cli, str(rendered.files[name]), rendered.sources):
             if note not in notes:
                 notes.append(note)
     return notes
@@ -833,7 +994,7 @@ def classify(path: Path, data: dict[str, Any]) -> str:
 def validate_profile_file(path: Path) -> list[str]:
     """Render a profile (with its own recipe) into a scratch directory and validate every stage."""
     with tempfile.TemporaryDirectory() as tmp:
-        rendered = render(path.stem, runs_dir=Path(tmp), profiles_dir=path.parent)
+        rendered = render(path.stem, profiles_dir=path.parent, stage_in=Path(tmp))
         return validate_rendered(rendered)
 
 
@@ -847,7 +1008,7 @@ def validate_any(path: Path) -> tuple[str, list[str]]:
         from eai_recipes import sweep
 
         with tempfile.TemporaryDirectory() as tmp:
-            points = sweep.expand(path, runs_dir=Path(tmp))
+            points = sweep.expand(path, staging=Path(tmp))
         return kind, [f"{len(points)} points"]
     if kind == "recipe":
         profiles_dir = path.parent / "profiles"

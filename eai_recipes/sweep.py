@@ -1,6 +1,12 @@
 """Hyperparameter sweeps: a base profile plus a grid and/or a list of overrides, expanded to one rendered,
 validated recipe per point (all points are checked before anything runs), trained one by one with the
-launcher (finished points are skipped, interrupted ones resume), and summed up in a table and a loss plot.
+launcher, and summed up in a table and a loss plot.
+
+Each point's run directory is judged as `eai train` judges it (launch.assess_run): a point finished with the
+same recipe is skipped, an interrupted one resumes, and one whose recipe changed since (the sweep's `set:`,
+the profile or recipes/eai.yaml edited) stops the sweep before anything runs, naming the point and the
+changed keys. Points are rendered into a scratch directory first; a run directory gets its new files only
+when its point is about to train, so that it keeps describing its adapter.
 
 A sweep file (recipes/sweeps/*.yaml):
 
@@ -24,6 +30,7 @@ import json
 import math
 import re
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,8 +65,9 @@ class Point:
     name: str
     overrides: dict[str, Any]
     rendered: recipes.Rendered
-    status: str = ""  # new | resume | finished, then trained | skipped | failed
+    status: str = ""  # new | resume | finished | changed, then trained | skipped | failed
     error: str = ""
+    state: Any = None  # launch.RunState: what the run directory holds, compared with the rendered recipe
 
     @property
     def run_dir(self) -> Path:
@@ -142,9 +150,10 @@ def point_name(overrides: dict[str, Any]) -> str:
 # ------------------------------------------------------------------------------------------ expansion
 
 
-def expand(path: Path, runs_dir: Path = paths.RUNS_DIR) -> list[Point]:
-    """Render and validate every point into runs/<sweep>/<point>/. Every invalid point is reported, with the
-    key and what is allowed, before anything runs."""
+def expand(path: Path, runs_dir: Path = paths.RUNS_DIR, *, staging: Path | None = None) -> list[Point]:
+    """Render and validate every point for runs/<sweep>/<point>/. Every invalid point is reported, with the
+    key and what is allowed, before anything runs. With `staging`, the files are written under that scratch
+    directory and the run directories are left as they are (Point.rendered.commit() moves them in)."""
     sweep = load(path)
     points: list[Point] = []
     problems: list[str] = []
@@ -158,7 +167,8 @@ def expand(path: Path, runs_dir: Path = paths.RUNS_DIR) -> list[Point]:
         shown = ", ".join(f"{k}={recipes._yaml_scalar(v)}" for k, v in overrides.items())
         try:
             rendered = recipes.render(sweep.profile, {**sweep.sets, **overrides}, run_name=f"{sweep.name}/{name}",
-                                      runs_dir=runs_dir, env=sweep.env)
+                                      runs_dir=runs_dir, env=sweep.env,
+                                      stage_in=staging / sweep.name / name if staging is not None else None)
             recipes.validate_rendered(rendered)
         except EaiError as exc:
             problems.append(f"point {i} ({shown}): {exc}")
@@ -170,14 +180,28 @@ def expand(path: Path, runs_dir: Path = paths.RUNS_DIR) -> list[Point]:
     return points
 
 
-def status(rendered: recipes.Rendered) -> str:
-    """new | resume | finished, read from the run directory without changing it."""
+def status(rendered: recipes.Rendered) -> tuple[str, Any]:
+    """new | resume | finished | changed, and the launcher's RunState behind it: the newly rendered train
+    config compared with the one the run directory recorded, as `eai train` does. Changes nothing."""
     from eai_recipes import launch
 
-    adapter = rendered.run_dir / "adapter"
-    if launch.is_finished(adapter):
-        return "finished"
-    return "resume" if launch.checkpoints(adapter) else "new"
+    state = launch.assess_run(rendered.run_dir, rendered.config("train"))
+    word = {"new": "new", "restart": "new", "resume": "resume", "done": "finished", "refuse": "changed"}
+    return word[state.action], state
+
+
+def _refusal(sweep: Sweep, path: Path, changed: list[Point], total: int) -> EaiError:
+    """The sweep stops before running anything: these points' run directories hold runs of a recipe that has
+    changed since (their results would be reported under settings they were not trained with)."""
+    shown = sweep.name if path.parent == recipes.SWEEPS_DIR else str(path)
+    lines = [f"  {p.name} ({p.run_dir}): {p.state.describe()}" for p in changed]
+    moves = "; ".join(f"mv {p.run_dir} {p.run_dir}.old" for p in changed[:2]) + ("; ..." if len(changed) > 2 else "")
+    return EaiError(
+        f"sweep {sweep.name}: {len(changed)} of {total} points were trained with a recipe that has changed since "
+        f"(the sweep's set:, the {sweep.profile} profile or recipes/{changed[0].rendered.profile.recipe}.yaml), "
+        "so nothing ran:\n" + "\n".join(lines)
+        + f"\n  to start them over: `eai sweep {shown} --fresh` (retrains every point), or move their run "
+          f"directories aside ({moves}) and re-run; to keep their results, restore the previous settings")
 
 
 # ------------------------------------------------------------------------------------------- results
@@ -289,29 +313,42 @@ def run(path: Path, *, dry_run: bool = False, fresh: bool = False, quiet: bool =
     from eai_recipes import launch
 
     sweep = load(path)
-    points = expand(path, runs_dir)
-    total = len(points)
-    print(f"sweep {sweep.name}: {total} points on the {sweep.profile} profile, all valid", file=sys.stderr)
-    for i, p in enumerate(points, 1):
-        p.status = "new" if fresh else status(p.rendered)
+    with tempfile.TemporaryDirectory(prefix="eai-sweep-") as staging:
+        points = expand(path, runs_dir, staging=Path(staging))
+        total = len(points)
+        print(f"sweep {sweep.name}: {total} points on the {sweep.profile} profile, all valid", file=sys.stderr)
+        for p in points:
+            p.status, p.state = ("new", None) if fresh else status(p.rendered)
+        changed = [p for p in points if p.status == "changed"]
         if dry_run:
-            action = {"new": "would train", "resume": "would resume", "finished": "finished, would skip"}[p.status]
-            print(f"[{i}/{total}] {p.name}: {action}\n    {p.rendered.shell_command('train')}")
-    if dry_run:
-        return points
-    launch.check_gpu(points[0].rendered.profile)
-    for i, p in enumerate(points, 1):
-        if p.status == "finished":
-            print(f"[{i}/{total}] {p.name}: finished, skipped ({p.run_dir})", file=sys.stderr)
-            p.status = "skipped (finished)"
-            continue
-        print(f"[{i}/{total}] {p.name}: {'resuming' if p.status == 'resume' else 'training'}", file=sys.stderr)
-        try:
-            launch.train(p.rendered, fresh=fresh, quiet=quiet)
-            p.status = "trained"
-        except EaiError as exc:  # one failed point must not stop the night's other points
-            p.status, p.error = "failed", str(exc)
-            print(f"[{i}/{total}] {p.name}: failed: {str(exc).splitlines()[0]}", file=sys.stderr)
+            for i, p in enumerate(points, 1):
+                if fresh:
+                    action = "would train from scratch"
+                elif p.status == "changed":
+                    action = f"{p.state.describe()}: the sweep would stop"
+                elif p.status == "finished":
+                    action = f"{p.state.describe()}, would skip"
+                else:
+                    action = f"would {p.state.describe()}"
+                print(f"[{i}/{total}] {p.name}: {action}\n    {p.rendered.shell_command('train')}")
+        if changed:
+            raise _refusal(sweep, path, changed, total)
+        if dry_run:
+            return points
+        launch.check_gpu(points[0].rendered.profile)
+        for i, p in enumerate(points, 1):
+            if p.status == "finished":
+                print(f"[{i}/{total}] {p.name}: {p.state.describe()}, skipped ({p.run_dir})", file=sys.stderr)
+                p.status = "skipped (finished)"
+                continue
+            print(f"[{i}/{total}] {p.name}: {'resuming' if p.status == 'resume' else 'training'}", file=sys.stderr)
+            try:
+                p.rendered.commit()  # only now does the run directory get this recipe's files
+                launch.train(p.rendered, fresh=fresh, quiet=quiet)
+                p.status = "trained"
+            except EaiError as exc:  # one failed point must not stop the night's other points
+                p.status, p.error = "failed", str(exc)
+                print(f"[{i}/{total}] {p.name}: failed: {str(exc).splitlines()[0]}", file=sys.stderr)
     written = write_results(sweep, points, runs_dir / sweep.name)
     print("wrote " + ", ".join(str(v) for v in written.values()), file=sys.stderr)
     return points
@@ -336,13 +373,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "sweep", help="train one run per point of a hyperparameter sweep, then tabulate the losses",
         description="Expand a sweep file (a profile plus `grid:` and/or `points:` of overrides) into one rendered, "
                     "validated recipe per point under runs/<sweep>/<point>/ (any invalid point stops the sweep "
-                    "before it starts), train the points one by one (finished points are skipped, interrupted "
-                    "ones resume), and write runs/<sweep>/results.md, results.csv and loss.png with each "
-                    "point's final training loss, eval loss and run directory.",
+                    "before it starts), train the points one by one (a point finished with the same recipe is "
+                    "skipped, an interrupted one resumes, and one trained with a recipe that has changed since "
+                    "stops the sweep before anything runs; --fresh starts over), and write "
+                    "runs/<sweep>/results.md, results.csv and loss.png with each point's final training loss, "
+                    "eval loss and run directory.",
     )
     p.add_argument("file", metavar="FILE", help="a sweep YAML, or the name of one in recipes/sweeps/")
-    p.add_argument("--dry-run", action="store_true", help="expand and validate, print each point's command; run nothing")
-    p.add_argument("--fresh", action="store_true", help="retrain every point from scratch")
+    p.add_argument("--dry-run", action="store_true",
+                   help="expand and validate, print what each point would do and its command; run or write nothing")
+    p.add_argument("--fresh", action="store_true",
+                   help="retrain every point from scratch (also those whose recipe changed since they were trained)")
     p.add_argument("--verbose", action="store_true", help="stream LLaMA-Factory's full output")
     p.add_argument("--runs-on", metavar="DIR", help="keep runs/ on DIR (e.g. Google Drive), as a link")
     p.set_defaults(func=cmd_sweep)

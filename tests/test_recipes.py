@@ -89,11 +89,49 @@ def test_wrong_type_is_named_with_what_is_allowed(in_tmp, setting, words):
         assert word in str(err.value)
 
 
-def test_value_llamafactory_refuses_is_reported(in_tmp):
-    # LLaMA-Factory only quantizes LoRA/OFT fine-tuning.
+def test_value_llamafactory_refuses_is_reported_with_the_file_and_the_keys_involved(in_tmp):
+    # LLaMA-Factory only quantizes LoRA/OFT fine-tuning: "Quantization is only compatible with the LoRA or OFT
+    # method." names neither key.
     r = recipes.render("tiny", recipes.parse_sets(["finetuning_type=full"]))
-    with pytest.raises(EaiError, match="LLaMA-Factory refuses"):
+    with pytest.raises(EaiError) as err:
         recipes.validate_rendered(r, ["train"])
+    assert str(err.value).startswith(
+        "runs/tiny/train.yaml: finetuning_type=full (set in --set), quantization_bit=4 (set in recipes/eai.yaml): "
+        "LLaMA-Factory refuses this recipe: Quantization")
+
+
+@pytest.mark.parametrize(
+    ("message", "config", "keys"),
+    [
+        ("`predict_with_generate` cannot be set as True except SFT.",
+         {"stage": "dpo", "predict_with_generate": True, "lora_rank": 16}, ["predict_with_generate", "stage"]),
+        ("PPO only accepts wandb, tensorboard, or trackio logger.",
+         {"stage": "ppo", "report_to": "wandb", "learning_rate": 1e-4}, ["stage", "report_to"]),
+        ("Cannot resize embedding layers of a quantized model.",
+         {"quantization_bit": 4, "resize_vocab": True, "model_name_or_path": "m", "lora_alpha": 16},
+         ["quantization_bit", "resize_vocab"]),
+        ("Please specify `max_steps` in streaming mode.", {"streaming": True}, ["max_steps", "streaming"]),
+        ("Something nobody can tie to a key.", {"lora_rank": 16}, []),
+    ],
+)
+def test_the_keys_a_refusal_is_about_are_found_from_its_words_and_the_values(message, config, keys):
+    assert sorted(recipes.involved_keys(message, config, "train")) == sorted(keys)
+
+
+@pytest.mark.parametrize(
+    ("key", "words"),
+    [
+        ("qwertyuiop", ["does not accept it", "`llamafactory-cli train -h` lists every key"]),
+        ("lora_size", ["lora_alpha", "lora_dropout", "lora_rank", "llamafactory-cli train -h"]),
+        ("batch_size", ["per_device_train_batch_size", "llamafactory-cli train -h"]),
+    ],
+)
+def test_an_unknown_key_without_a_close_match_says_what_is_allowed(in_tmp, key, words):
+    r = recipes.render("tiny", recipes.parse_sets([f"{key}=3"]))
+    with pytest.raises(EaiError) as err:
+        recipes.validate_rendered(r, ["train"])
+    for word in words:
+        assert word in str(err.value)
 
 
 def test_unknown_profile_lists_the_known_ones():
@@ -189,6 +227,46 @@ def test_a_secret_is_refused_and_pointed_at_the_environment(in_tmp, setting, env
 def test_a_machine_path_is_rendered_with_a_warning(in_tmp, capsys):
     recipes.render("tiny", recipes.parse_sets(["model_name_or_path=/srv/models/phi-4"]))
     assert "model_name_or_path=/srv/models/phi-4 is a machine path" in capsys.readouterr().err
+
+
+def test_an_absolute_out_inside_the_project_is_rendered_relative(in_tmp, capsys):
+    from eai_recipes.cli import main
+
+    assert main(["recipes", "render", "--profile", "tiny", "--out", str(in_tmp / "elsewhere"), "--no-validate"]) == 0
+    captured = capsys.readouterr()
+    assert "warning" not in captured.err
+    assert "llamafactory-cli train elsewhere/tiny/train.yaml" in captured.out
+    texts = _rendered_texts(in_tmp / "elsewhere")
+    assert len(texts) == len(recipes.STAGES)
+    assert not any(str(in_tmp) in text for text in texts.values())
+    assert yaml.safe_load(texts[in_tmp / "elsewhere" / "tiny" / "export.yaml"])["export_dir"] == "elsewhere/tiny/merged"
+
+
+def test_an_absolute_out_outside_the_project_warns_once(tmp_path, monkeypatch, capsys):
+    from eai_recipes.cli import main
+
+    (tmp_path / "project").mkdir()
+    monkeypatch.chdir(tmp_path / "project")
+    out = tmp_path / "scratch"
+    assert main(["recipes", "render", "--profile", "tiny", "--out", str(out), "--no-validate"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("warning") == 1
+    assert f"{out} is outside the current directory" in err and "only run on this machine" in err
+    adapter = yaml.safe_load((out / "tiny" / "predict_adapter.yaml").read_text())["adapter_name_or_path"]
+    assert adapter == f"{out.as_posix()}/tiny/adapter"  # rendered as asked, and said so
+
+
+def test_staged_files_leave_the_run_directory_alone_until_committed(in_tmp):
+    r = recipes.render("multi-gpu", stage_in=in_tmp / "scratch")
+    assert not (in_tmp / "runs").exists()
+    assert r.files["train"] == Path("runs/multi-gpu/train.yaml") and r.path_of("train").parent == in_tmp / "scratch"
+    assert r.config("train")["deepspeed"] == "runs/multi-gpu/deepspeed.json"
+    recipes.validate_rendered(r)  # the DeepSpeed JSON is read from the scratch copy
+    r.commit()
+    assert r.staged is None and r.path_of("train") == r.files["train"]
+    assert sorted(p.name for p in r.run_dir.iterdir()) == sorted(
+        ["deepspeed.json", *(f"{stage}.yaml" for stage in recipes.STAGES)])
+    assert "llamafactory-cli train runs/multi-gpu/train.yaml" in r.files["train"].read_text()
 
 
 # ---------------------------------------------------------------------------------- launch environment

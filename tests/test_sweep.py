@@ -82,7 +82,117 @@ def test_dry_run_prints_each_command_and_runs_nothing(in_tmp, capsys):
     out = capsys.readouterr().out
     assert "[1/3] lr5e-4: would train" in out
     assert "llamafactory-cli train runs/tiny_lr/lr8e-3/train.yaml" in out
-    assert not list(in_tmp.rglob("adapter"))
+    assert not (in_tmp / "runs").exists(), "a dry run writes nothing into runs/"
+
+
+# ------------------------------------------------------------------------ finished, changed, interrupted
+
+TWO = ("profile: tiny\nset: {max_steps: 4, save_steps: 2}\n"
+       "points:\n  - {learning_rate: 1.0e-3}\n  - {learning_rate: 2.0e-3}\n")
+OLD_FILE = "# the train.yaml this adapter was trained with\n"
+
+
+def _staged_configs(path: Path, tmp: Path) -> dict[str, dict]:
+    return {p.name: p.rendered.config("train") for p in sweep.expand(path, staging=tmp / "scratch")}
+
+
+def _trained(run_dir: Path, record: dict, *, finished: bool = True, checkpoint: int | None = None) -> None:
+    """A run directory as `eai train` leaves it: the recorded train config, the files it ran, an adapter."""
+    import json
+
+    from eai_recipes import launch
+
+    adapter = run_dir / "adapter"
+    adapter.mkdir(parents=True)
+    (run_dir / launch.TRAIN_RECORD).write_text(json.dumps(record))
+    (run_dir / "train.yaml").write_text(OLD_FILE)
+    if finished:
+        (adapter / "train_results.json").write_text("{}")
+    if checkpoint:
+        (adapter / f"checkpoint-{checkpoint}").mkdir()
+        (adapter / f"checkpoint-{checkpoint}" / "trainer_state.json").write_text("{}")
+
+
+@pytest.fixture
+def no_training(monkeypatch) -> list[str]:
+    """launch.train replaced by a recorder: which points a sweep would train."""
+    from eai_recipes import launch
+
+    trained: list[str] = []
+
+    def fake_train(rendered, *, fresh=False, quiet=False, **_):
+        trained.append(rendered.run_dir.name)
+        return rendered.run_dir / "adapter"
+
+    monkeypatch.setattr(launch, "train", fake_train)
+    return trained
+
+
+def test_a_finished_point_whose_recipe_changed_stops_the_sweep_before_anything_runs(in_tmp, capsys, no_training):
+    path = _write(in_tmp / "two.yaml", TWO)
+    configs = _staged_configs(path, in_tmp)
+    assert not (in_tmp / "runs").exists(), "staging leaves the run directories alone"
+    runs = in_tmp / "runs" / "two"
+    _trained(runs / "lr1e-3", {**configs["lr1e-3"], "lora_rank": 16})  # trained before eai.yaml said 8
+    _trained(runs / "lr2e-3", configs["lr2e-3"])
+
+    with pytest.raises(EaiError) as err:
+        sweep.run(path, dry_run=True)
+    out = capsys.readouterr().out
+    assert "[1/2] lr1e-3: holds a finished adapter of a different recipe (changed: lora_rank: 16 -> 8): " \
+           "the sweep would stop" in out
+    assert "[2/2] lr2e-3: finished, would skip" in out
+    msg = str(err.value)
+    assert "1 of 2 points were trained with a recipe that has changed since" in msg and "nothing ran" in msg
+    assert "lr1e-3 (runs/two/lr1e-3)" in msg and "lora_rank: 16 -> 8" in msg and "lr2e-3" not in msg
+    assert f"eai sweep {path} --fresh" in msg
+
+    assert main(["sweep", str(path)]) == 2
+    err_text = capsys.readouterr().err
+    assert "lr1e-3" in err_text and "lora_rank: 16 -> 8" in err_text and "--fresh" in err_text
+    assert no_training == [], "nothing may train"
+    for name in ("lr1e-3", "lr2e-3"):
+        assert (runs / name / "train.yaml").read_text() == OLD_FILE, "the run directory still describes its adapter"
+    assert not (runs / "results.md").exists()
+
+    points = sweep.run(path, fresh=True)  # --fresh starts every point over
+    assert no_training == ["lr1e-3", "lr2e-3"] and all(p.status == "trained" for p in points)
+    assert (runs / "lr1e-3" / "train.yaml").read_text() != OLD_FILE
+
+
+def test_a_changed_shared_set_is_caught_too(in_tmp, capsys, no_training):
+    path = _write(in_tmp / "two.yaml", TWO)
+    configs = _staged_configs(path, in_tmp)
+    for name, config in configs.items():
+        _trained(in_tmp / "runs" / "two" / name, config)
+    path.write_text(TWO.replace("max_steps: 4,", "max_steps: 4, lora_dropout: 0.2,"))  # the sweep's set: edited
+    assert main(["sweep", str(path), "--dry-run"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out.count("lora_dropout: 0.1 -> 0.2") == 2
+    assert "2 of 2 points" in captured.err and no_training == []
+
+
+def test_finished_points_are_skipped_and_only_points_that_run_get_new_files(in_tmp, capsys, no_training):
+    path = _write(in_tmp / "three.yaml", TWO + "  - {learning_rate: 4.0e-3}\n")
+    configs = _staged_configs(path, in_tmp)
+    runs = in_tmp / "runs" / "three"
+    _trained(runs / "lr1e-3", configs["lr1e-3"])
+    _trained(runs / "lr2e-3", {**configs["lr2e-3"], "logging_steps": 1}, finished=False, checkpoint=2)
+
+    sweep.run(path, dry_run=True)
+    out = capsys.readouterr().out
+    assert "[1/3] lr1e-3: finished, would skip" in out
+    assert "[2/3] lr2e-3: would resume from checkpoint-2" in out  # logging_steps may change on resume
+    assert "[3/3] lr4e-3: would train" in out
+    assert (runs / "lr2e-3" / "train.yaml").read_text() == OLD_FILE and not (runs / "lr4e-3").exists()
+
+    points = sweep.run(path)
+    assert no_training == ["lr2e-3", "lr4e-3"]
+    assert [p.status for p in points] == ["skipped (finished)", "trained", "trained"]
+    assert (runs / "lr1e-3" / "train.yaml").read_text() == OLD_FILE
+    for name in ("lr2e-3", "lr4e-3"):
+        assert "llamafactory-cli train runs/three/" + name + "/train.yaml" in (runs / name / "train.yaml").read_text()
+    assert "skipped (finished)" in (runs / "results.md").read_text()
 
 
 def test_unknown_sweep_lists_the_shipped_ones(in_tmp):
@@ -117,3 +227,11 @@ def test_a_sweep_trains_each_point_tabulates_and_then_skips_finished_points(work
     again = run_eai("sweep", "two.yaml", cwd=workdir)
     assert again.stderr.count("finished, skipped") == 2
     assert "skipped (finished)" in (out_dir / "results.md").read_text()
+
+    trained_with = (out_dir / "lr1e-3" / "train.yaml").read_text()
+    sweep_file = workdir / "two.yaml"
+    sweep_file.write_text(sweep_file.read_text().replace("max_steps: 4,", "max_steps: 4, lora_rank: 4,"))
+    changed = run_eai("sweep", "two.yaml", cwd=workdir, check=False)
+    assert changed.returncode == 2 and "2 of 2 points were trained with a recipe that has changed" in changed.stderr
+    assert "lora_rank: 8 -> 4" in changed.stderr and "--fresh" in changed.stderr
+    assert (out_dir / "lr1e-3" / "train.yaml").read_text() == trained_with
