@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -325,6 +326,13 @@ def assess_run(run_dir: Path, config: dict[str, Any]) -> RunState:
     return RunState("resume", checkpoint=done[-1][1], step=done[-1][0])
 
 
+def _refusal(rendered: recipes.Rendered, state: RunState) -> EaiError:
+    if state.changes:
+        return _mixing_error(rendered, state.what, list(state.changes))
+    return EaiError(f"{rendered.run_dir / 'adapter'} holds a finished adapter and no checkpoint to train on from; "
+                    "add --fresh to train again, or choose another --run-name")
+
+
 def plan_training(rendered: recipes.Rendered, config: dict[str, Any], *, fresh: bool = False) -> str:
     """Decide how a `train` launch treats its run directory: 'fresh', 'resume' or 'done'. Prints what it
     decided; raises when the run directory holds a different recipe's checkpoints."""
@@ -350,10 +358,7 @@ def plan_training(rendered: recipes.Rendered, config: dict[str, Any], *, fresh: 
               file=sys.stderr)
         return "done"
     if state.action == "refuse":
-        if state.changes:
-            raise _mixing_error(rendered, state.what, list(state.changes))
-        raise EaiError(f"{adapter_dir} holds a finished adapter and no checkpoint to train on from; add "
-                       "--fresh to train again, or choose another --run-name")
+        raise _refusal(rendered, state)
     total = config.get("max_steps") or f"{config.get('num_train_epochs')} epochs"
     print(f"==> train: resuming from {state.checkpoint} (step {state.step} of {total})", file=sys.stderr)
     return "resume"
@@ -438,10 +443,10 @@ def run_stage(rendered: recipes.Rendered, stage: str, *, quiet: bool = False) ->
     return seconds
 
 
-def prepare(args: argparse.Namespace) -> recipes.Rendered:
+def prepare(args: argparse.Namespace, *, stage_in: Path | None = None) -> recipes.Rendered:
     if getattr(args, "runs_on", None):
         link_runs(Path(args.runs_on))
-    return recipes.render_from_args(args)
+    return recipes.render_from_args(args, stage_in=stage_in)
 
 
 def build_data_if_missing(values: dict) -> None:
@@ -458,6 +463,13 @@ def build_data_if_missing(values: dict) -> None:
 
 
 def train(rendered: recipes.Rendered, *, fresh: bool = False, quiet: bool = False, build_data: bool = False) -> Path:
+    if rendered.staged is not None:
+        # Rendered aside: a run directory whose checkpoints belong to another recipe must keep the files that
+        # describe them, so the new ones move in only once the recipe is known to fit the run.
+        state = assess_run(rendered.run_dir, rendered.config("train"))
+        if state.action == "refuse" and not fresh:
+            raise _refusal(rendered, state)
+        rendered.commit()
     check_gpu(rendered.profile)
     validate_once(rendered, "train")
     config = _config(rendered, "train")
@@ -538,7 +550,8 @@ def link_runs(target: Path, runs: Path = paths.RUNS_DIR) -> Path:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    train(prepare(args), fresh=args.fresh, build_data=args.build_data)
+    with tempfile.TemporaryDirectory(prefix="eai-render-") as scratch:
+        train(prepare(args, stage_in=Path(scratch)), fresh=args.fresh, build_data=args.build_data)
     return 0
 
 

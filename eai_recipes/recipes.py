@@ -1039,9 +1039,10 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--run-name", help="run directory name under runs/ (default: the profile name)")
 
 
-def render_from_args(args: argparse.Namespace, runs_dir: Path = paths.RUNS_DIR) -> Rendered:
+def render_from_args(args: argparse.Namespace, runs_dir: Path = paths.RUNS_DIR, *,
+                     stage_in: Path | None = None) -> Rendered:
     return render(args.profile, parse_sets(args.sets), run_name=args.run_name, runs_dir=runs_dir,
-                  env=parse_env(getattr(args, "env", None)))
+                  env=parse_env(getattr(args, "env", None)), stage_in=stage_in)
 
 
 def cmd_render(args: argparse.Namespace) -> int:

@@ -188,6 +188,18 @@ def test_resume_refuses_checkpoints_of_a_different_recipe(tmp_path, monkeypatch)
     assert (r.run_dir / "adapter" / "checkpoint-15").exists(), "nothing may be deleted"
 
 
+def test_a_refused_train_leaves_the_run_files_describing_its_checkpoints(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    old = recipes.render("tiny", {"learning_rate": 0.5})
+    (old.run_dir / launch.TRAIN_RECORD).write_text(json.dumps(yaml.safe_load(old.files["train"].read_text())))
+    _checkpoint(old.run_dir / "adapter", 15)
+    before = old.files["train"].read_text()
+    new = recipes.render("tiny", {}, stage_in=tmp_path / "scratch")  # as `eai train` renders
+    with pytest.raises(EaiError, match=r"learning_rate: 0\.5 -> "):
+        launch.train(new)
+    assert old.files["train"].read_text() == before
+
+
 def test_resume_allows_changes_that_do_not_mix_recipes(tmp_path, monkeypatch, capsys):
     r, config = _planned(tmp_path, monkeypatch, {"logging_steps": 1, "max_steps": 20})
     _checkpoint(r.run_dir / "adapter", 15)
