@@ -46,6 +46,8 @@ CRISIS_DIR = DATASET_INFO_DIR / "crisis"
 RESOURCES_FILE = CRISIS_DIR / "resources.yaml"
 LABELLED_FILE = CRISIS_DIR / "labelled.jsonl"
 HELDOUT_FILE = CRISIS_DIR / "heldout.jsonl"
+# A batch written to test the screen on fresh wording, screened blind once before the rules were broadened for it.
+FRESH_FILE = CRISIS_DIR / "fresh_2.jsonl"
 
 # Goals from issue 6; `eai safety evaluate --check` and the tests hold the shipped sets to them.
 RECALL_GOAL = 0.95
@@ -108,6 +110,8 @@ _CONTRACTIONS = (
     # 's after a pronoun is "is" (or "has": rules accept "is been"); after a noun it stays a possessive.
     (re.compile(r"\b(he|she|it|that|there|what|who|someone|somebody|everyone|everybody|nobody|no one|"
                 r"life|everything|nothing|this)'s\b"), r"\1 is"),
+    # "tonight's the night", "today's the day" (but "today's meeting" stays a possessive).
+    (re.compile(r"\b(tonight|today|tomorrow)'s (?=the\b)"), r"\1 is "),
 )
 
 _INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e"
@@ -183,7 +187,8 @@ _WANT = (r"(?:wants? to|wanted to|wanting to|would like to|would love to|need to
 # For "die": intent words without "going to", which is mostly hyperbole ("I'm going to die if I don't sleep").
 _WANT_DIE = _WANT.replace("going to|am going to|", "").replace("about to|", "")
 _PEOPLE = (r"(?:mom|mum|mother|mommy|mama|dad|father|daddy|papa|parents?|brother|sister|siblings?|son|daughter|"
-           r"kids?|children|child|baby|babies|toddler|husband|wife|partner|spouse|boyfriend|girlfriend|fianc[ée]+|"
+           r"kids?|children|child|baby|babies|newborn|infant|little one|toddler|husband|wife|partner|spouse|"
+           r"boyfriend|girlfriend|fianc[ée]+|"
            r"ex|ex-?husband|ex-?wife|ex-?boyfriend|ex-?girlfriend|boss|manager|supervisor|coworkers?|co-workers?|"
            r"colleagues?|teachers?|professor|classmates?|roommates?|flatmates?|housemates?|neighbou?rs?|"
            r"friends?|best friend|family|step-?dad|step-?mom|step-?mum|step-?father|step-?mother|step-?brother|"
@@ -194,7 +199,7 @@ _PEOPLE = (r"(?:mom|mum|mother|mommy|mama|dad|father|daddy|papa|parents?|brother
 # Who can be harmed: pronouns, people-nouns with a determiner, and generic people.
 _TARGET = (rf"(?:him|her|them|someone|somebody|anyone|anybody|everyone|everybody|people|others|other people|"
            rf"a person|myself and (?:others|them)|(?:my|his|her|their|our|the|that|this|those|these|a|some|"
-           rf"all the|all of the|all my|every) (?:[a-z]+ )?{_PEOPLE}|"
+           rf"all the|all of the|all my|every) (?:[a-z]+(?:'s|s'|')? )?{_PEOPLE}|"
            rf"(?:the|those|these|some|that|this) (?:guy|guys|man|men|woman|women|girl|girls|boy|boys|kids|"
            rf"people|person|bitch|bastard|idiot|jerk|asshole))")
 # Who can harm the user: pronouns, people-nouns, strangers.
@@ -206,7 +211,11 @@ _ME = (r"(?:me|us|my (?:mom|mum|mother|sister|brother|siblings|kids|children|bab
        r"dog|cat)|the (?:kids|children|baby)|our (?:kids|children|baby|son|daughter|family))")
 _PILLS = (r"(?:pills|tablets|meds|medication|medications|medicine|painkillers|pain killers|sleeping pills|"
           r"paracetamol|acetaminophen|tylenol|ibuprofen|insulin|antidepressants|oxy|oxycodone|opioids|benzos|"
-          r"xanax|lithium|prescription)")
+          r"xanax|lithium|prescription|sleeping tablets|amitriptyline|sertraline|zoloft|fluoxetine|prozac|citalopram|"
+          r"quetiapine|seroquel|zopiclone|diazepam|valium|codeine|co-codamol|tramadol|morphine|fentanyl|aspirin|"
+          r"diphenhydramine|benadryl|propranolol|painkiller)")
+# Firearms, for the rules about access to one.
+_GUN = r"(?:guns?|pistols?|handguns?|rifles?|revolvers?|shotguns?|firearms?|glock)"
 _BODY = (r"(?:arms?|wrists?|legs?|thighs?|skin|stomach|belly|hips?|body|face|hands?|fingers?|ankles?|chest|head|"
          r"forearms?|knuckles|shoulders?|neck|calves|feet|scalp)")
 
@@ -263,6 +272,31 @@ _NOT_CUT_OBJECT = (r"(?! (?:back|down|out|off|corners|carbs|sugar|ties|class|cla
                    r"candles?|incense|sage|bright|up|rubber|the midnight oil|cds?|dvds?|toast|dinner|rice|food|"
                    r"fuel|gas|petrol|a hole|a|an|that|this|those|these|my (?:friend|ex|mom|dad|family|[a-z]+ "
                    r"off))\b)")
+
+# Hallucinated or intrusive commands: "the voices are telling me to ...", "a voice that says I have to ...",
+# "they keep ordering me to ...".
+_VOICE_COMMAND = (r"\b(?:(?:the |a |these |those |my )?(?:voices?|voice|something(?: inside me)?|demons?|the devil|"
+                  r"thoughts|intrusive thoughts|my (?:mind|brain|head|thoughts|depression|illness))(?: in (?:my head|"
+                  r"my ear|the walls|the room))?(?: that| which)? (?:(?:keeps?|are|is|have been|has been|always|"
+                  r"still|started|will not stop|never stop|do not stop|does not stop|keep on) )?(?:tell|tells|"
+                  r"telling|told|say|says|saying|said|whisper\w*|urg\w*|push\w*|scream\w*|command\w*|order\w*|"
+                  r"instruct\w*|insist\w*|demand\w*|want|wants)|(?:they|someone|something) (?:(?:are|is|keep|keeps|"
+                  r"have been|will not stop) )?(?:command\w*|order\w*|instruct\w*|demand\w*))(?: me)?(?: that)?(?: i "
+                  r"(?:should|must|have to|need to|got to|ought to)| to) ")
+
+# "... I won't need them after graduation / since my surgery": an everyday reason for not needing something.
+_EVERYDAY_REASON = (r"(?!(?: [a-z]+){0,2}?,? (?:after|since|because|as|now that|when|until|till|once|in|at|for|with|"
+                    r"during) (?!(?:tonight|today|tomorrow|this (?:week|weekend)|i am (?:gone|dead|not here)|i die|i "
+                    r"go)\b))")
+
+# Being at a bridge or on a platform for an ordinary reason.
+_LEISURE = (r"\b(?:watch(?:ing|ed)? (?:the )?(?:boats|trains|river|birds|fireworks|sunset|sunrise|game|match|parade|"
+            r"swans|ducks)|see(?:ing)? (?:him|her|them|my [a-z]+) off|meet(?:ing)? (?:him|her|them|my [a-z]+)|ducks|"
+            r"swim\w*|jog\w*|walk(?:ing)? the dog|with the dog|fishing|picnic)\b")
+
+# "... none of this will matter, the exam will be over": the time named is an event's, not the end of a life.
+_NOT_AN_EVENT = (r"(?![^.!?]*\b(?:exams?|tests?|deadline|project|interview|presentation|results?|will be over|is "
+                 r"over|finished|wedding|trip|holiday|vacation|move|moving)\b)")
 
 _KILL_SELF_IDIOM_AFTER = (r"laugh\w*|with laughter|at (?:the )?(?:gym|work|office|job|school)|working|studying|"
                           r"training|in the foot|up\b|over (?:this|that|it|a|an|the|these|those|nothing|work|"
@@ -357,6 +391,11 @@ RULES: tuple[Rule, ...] = (
                rf"speak(?:s|ing)? of|mention(?:s|ed|ing)?|tell(?:s|ing)? me to|and|,) <ADV>end(?:ing)? (?:it|"
                rf"it all|everything|things|this|my suffering|the suffering|my pain|the pain|this pain|all of "
                rf"this|all this|my existence)\b"),
+          r"\b(?:stop|stopping|talk|talking|prevent|preventing|keep|keeping) (?:me|myself) (?:from|out of) (?:ending "
+          r"(?:it|it all|things|my life|everything|myself)|killing myself|doing it|jumping|going through with it|"
+          r"taking (?:the|my|those|these|all the|all my) (?:[a-z]+ )?pills)\b",
+          r"\b(?:use|using|used) (?:it |this |that |them |something )?to end (?:it|it all|things|everything|my life|"
+          r"myself)\b",
           after=r"(?:with|between|early|for now|for today|here and now|on a (?:good|high|positive) note|here|"
                 r"there)\b|(?:conversation|call|chat|meeting|class|game|relationship|friendship|thread|"
                 r"discussion|argument|fight|lease|contract|subscription|semester|season|streak|series|chapter|"
@@ -388,6 +427,9 @@ RULES: tuple[Rule, ...] = (
           r"\brather (?:just )?die\b",
           r"\b(?:ready|prepared|happy|willing|meant|want) to die\b",
           r"\bi (?:am|feel) (?:ready|prepared) to (?:die|go)\b(?! (?:home|out|to|now to|for|back|shopping)\b)",
+          r"\bnot (?:scared|afraid|frightened|fearful) (?:of )?(?:dying|death|to die|being dead)(?: any ?more| "
+          r"now)?\b(?! (?:in|on) (?:the|a|this|that|my) )(?=[^.!?]*\b(?:ready|at peace|peace|calm|soon|tonight|"
+          r"finally|decided|welcome|looking forward)\b)",
           after=r"(?:of|from|laughing|for|on the inside|inside|a little|with (?:embarrassment|laughter))\b",
           context=_HYPERBOLE + "|" + _RATHER_IDIOM),
     _rule("suicide.not_want_live", "suicide", "does not want to live or to wake up",
@@ -426,7 +468,7 @@ RULES: tuple[Rule, ...] = (
           r"this earth)|living|existing)\b",
           r"\b(?:give|giving|gave|given) up on (?:life|living|my life|everything|myself|it all|being alive)\b",
           r"\bwant out of (?:this )?(?:life|everything|here for good|this world)\b",
-          r"\bready to give up\b",
+          r"\bready to give up(?:\s*$|,| now\b| for good\b| on (?:life|living|myself|everything|it all|being alive)\b)",
           r"\bi (?:just |really )?want (?:out|it to be over|to be done)\s*$",
           r"\b(?:life|living|existence) is (?:just )?(?:too )?(?:unbearable|pointless|meaningless|not worth "
           r"(?:it|living))\b",
@@ -483,7 +525,20 @@ RULES: tuple[Rule, ...] = (
           r"with|camping|fishing)\b)",
           r"\b(?:when|after|once) i (?:die|kill myself|end it|end my life)\b(?! (?:of|from|at|in my sleep|"
           r"old)\b)",
-          r"\bwhere i am going\b(?=[^.!?]*\b(?:need|bring|take|miss|matter)\b)",
+          r"\b(?:when|after|once) i am (?:not|no longer) (?:here|around|alive)(?: any ?more| any longer)?\b(?! (?:on|"
+          r"for|to|at|because|this|next|tomorrow|tonight|today)\b)",
+          r"\bwhere i am (?:going|headed|heading)\b(?=[^.!?]*\b(?:need|bring|take|miss|matter)\b)|\b(?:will not|do "
+          r"not|would not|no longer|am not going to) (?:need|be needing)\b[^.!?]{0,30}\bwhere i am (?:going|headed|"
+          r"heading)\b(?! (?:next|for|on|this|to)\b)",
+          r"\b(?:when|after|once|if) (?:they|someone|somebody|my [a-z]+|people|the police|he|she) (?:find|finds|"
+          r"found|discover|discovers) (?:me|my body)\b(?=[^.!?]*\b(?:love|loved|sorry|hope|understand|forgive|note|"
+          r"letter|gone|peace|dead|body|too late|know i)\b)",
+          r"\b(?:after|at|once|when) (?:my|the) (?:own )?funeral\b[^.!?]{0,40}\b(?:will|would|are going to|is going "
+          r"to) (?:finally |all |then |at last )?(?:understand|be sorry|regret|notice|miss me|care|reali[sz]e|get "
+          r"it)\b",
+          r"\b(?:everyone|everybody|they|people|you all|my [a-z]+) (?:will|would|are going to) (?:finally |all "
+          r")?(?:understand|be sorry|regret (?:it|everything|how they)|miss me|reali[sz]e)\b[^.!?]{0,30}\b(?:when|"
+          r"once|after) i am (?:gone|dead|not here|no longer here)\b",
           r"\bafter my death\b",
           r"\bif i (?:was|were) not (?:in it|in (?:their|the|your|his|her) (?:lives|life|picture|world|way))\b",
           r"\bin case i (?:am )?not (?:here|around|alive)\b"),
@@ -505,6 +560,15 @@ RULES: tuple[Rule, ...] = (
           r"\b(?:not|no longer) (?:be |being )?(?:here|around|alive) (?:next (?:week|month|year)|by (?:the end "
           r"of|next|tomorrow|christmas|morning)|much longer|for much longer|for long)\b",
           r"\bmy (?:last|final) (?:days|day|night|week|hours?) (?:on earth|alive|here)\b",
+          r"\b(?:nobody|no one|you|they|anyone|my (?:family|parents|mom|mum|dad|friends|wife|husband|kids|partner)) "
+          r"(?:will|is going to|are going to|would) (?:not )?(?:have|need) to (?:worry about|deal with|put up with|"
+          r"take care of|look after|think about|bother with|carry) me (?:any ?more|any longer|much longer|soon|after "
+          r"(?:tonight|today|tomorrow|this (?:week|weekend)|[a-z]+day|next week))\b(?!,? (?:because|since|as|when|"
+          r"now that|once|i am (?:moving|leaving|going|starting)|i will be (?:moving|living|at|in|on)))",
+          r"\b(?:none of (?:this|it)|nothing) (?:will|is going to) matter to me (?:any ?more |any longer )?(?:by|"
+          r"after|come) (?:tonight|tomorrow|this time|[a-z]+day|next week|the weekend)\b" + _NOT_AN_EVENT,
+          r"\b(?:by|after|come) (?:this time )?(?:tonight|tomorrow|next week|[a-z]+day|the weekend)\W+(?:none of "
+          r"(?:this|it)|nothing) (?:will|is going to) matter to me\b" + _NOT_AN_EVENT,
           r"\bcounting down (?:my|the) (?:last |final )?days\b",
           negatable=False,
           context=r"\b(?:here|around) (?:next week|tomorrow|much longer)[^.!?]{0,30}\b(?:because|since|as) i"
@@ -518,6 +582,10 @@ RULES: tuple[Rule, ...] = (
           r"(?:city|town|house|job|place|country|apartment|flat))",
           r"\b(?:can not|could not|do not|can never|never) (?:see|imagine|picture) (?:myself|me) (?:still )?"
           r"(?:being )?(?:alive|around|here)\s*$",
+          r"\b(?:can not|could not|do not|can never|never) (?:see|imagine|picture) (?:myself|me) (?:getting|making "
+          r"it|living|lasting|being here|being around|being alive|surviving) (?:past|through|beyond|to|until|till|"
+          r"after) (?:this (?:weekend|week|month)|tonight|tomorrow|[a-z]+day|next (?:week|month)|the (?:weekend|week|"
+          r"night|month|end of (?:the|this) (?:week|month))|christmas|my birthday)\b",
           r"\b(?:do not|can not|never) (?:think|expect|see) (?:i will|myself|me|to) (?:make it|reach|see|live "
           r"(?:to|past|until)|turn) (?:to )?(?:\d+|thirty|forty|twenty|next year|my (?:next )?birthday|"
           r"christmas|graduation|old age)\b",
@@ -584,6 +652,19 @@ RULES: tuple[Rule, ...] = (
           r"\b(?:no|the only) way out (?:except|but|other than|is|would be)(?: to)? (?:dying|death|die|ending "
           r"it|suicide|killing myself|to end it)\b",
           r"\beven if (?:it|that) means (?:dying|death|i die|not waking up|i do not wake up)\b",
+          # Only one way out, left unnamed or named as permanent: "there's no way out except one".
+          r"\b(?:no|not (?:a|any)|can not see (?:a|any)|do not see (?:a|any)|only (?:one|a single)) (?:other "
+          r")?(?:way out|exit|escape|way to escape|solution|option|answer|choice)\b(?: (?:of|from) (?:this|it|here|"
+          r"my life))?(?: for me)?,? (?:except|but|other than|apart from|besides|left)(?: for me)?(?: is)? (?:the |a "
+          r")?(?:one\s*$|one (?:way|thing)\b|that one\b|this one\b|(?:permanent|final)(?: one)?\b|last resort\b|"
+          r"obvious one\b|not being (?:here|around|alive)\b|not existing\b|dying\b|death\b|to die\b|ending (?:it|"
+          r"things|my life|everything)\b)",
+          r"\b(?:only|last|one) (?:exit|way out|option|solution|escape|answer|door|choice|thing)(?: left)?(?: for me|"
+          r" open to me)?(?: left)? (?:is|would be|will be|is going to be) (?:a |the )?(?:permanent|final|"
+          r"irreversible)(?: one| solution| exit| way out| escape| end| way| option)?(?=\s*$|,| and| but)",
+          r"\b(?:only|just) one (?:solution|option|way out|exit|answer|way|thing|choice) left\b[^.!?]{0,30}\b(?:i "
+          r"know (?:what|which) (?:it is|one|i have to do|i need to do|i must do)|(?:it is|that is) (?:death|dying|"
+          r"to die|not being here))",
           r"\bworth more (?:to (?:them|my family|everyone|my kids|my wife|my husband) )?dead\b",
           r"\blife insurance(?: money| payout| policy)? (?:would|will|could|might) (?:help|pay|do|be worth|be "
           r"better|take care|set|mean more|give them)\b",
@@ -640,16 +721,57 @@ RULES: tuple[Rule, ...] = (
                    r"fantasi\w*|dream\w*|sometimes|make it stop|all over|end)\b",
           context=r"\b(?:bungee|parachute|skydiv\w*|in the (?:movie|film|game|show|video)|stunt|photo\w*|"
                   r"sunset|view|scenery|almost crashed|nearly crashed|ice|snow|brakes|tired driving|fell "
-                  r"asleep at the wheel)\b"),
+                  r"asleep at the wheel)\b|" + _LEISURE),
+    _rule("suicide.at_edge", "suicide", "keeps going to a height, an edge or the tracks",
+          r"\b(?:stand|stands|standing|stood|sit|sits|sitting|sat|wait|waiting|climb\w*|lean\w*|went up|go up|going "
+          r"up|drive|drove|driving|walk\w*|went|go|going|been|keep going|look\w* (?:over|down))\b[^.!?]{0,30}? (?:on|"
+          r"at|to|onto|up|off|from) (?:the |a |my |that |this )?(?:very )?(?:(?:top|edge|end|side|roof|ledge) of "
+          r"(?:the |a |that )?)?(?:[a-z-]+ )?(?:bridge|ledge|roof|rooftop|cliffs?|edge|platform|tracks|railway "
+          r"(?:line|bridge)|level crossing|railing|parapet|balcony|car park|parking (?:garage|structure)|overpass|"
+          r"tower|top floor|quarry|viaduct|dam)\b",
+          r"\b(?:i am|i was|i have been|i keep|every (?:morning|day|night|evening)|sometimes|i often) (?:[a-z]+ "
+          r"){0,3}?(?:on|at) (?:the |a |that |this )?(?:edge of (?:the |a )?)?(?:platform|bridge|roof|rooftop|ledge|"
+          r"cliff|balcony|railing|tracks)\b",
+          requires=r"\b(?:again|every (?:day|morning|night|time|week)|keep|kept|for (?:an hour|hours|ages|a long "
+                   r"time|a while)|how easy|one (?:step|push|jump|leap|more step)|lean(?:ing|ed)? (?:over|out|"
+                   r"forward)|look(?:ing|ed)? (?:over|down)|over the edge|when the (?:[a-z]+ )?(?:train|trains|"
+                   r"express|tube|subway|metro)|trains? (?:comes?|goes|pass(?:es)?|rush(?:es)?) (?:through|by|past)|"
+                   r"water (?:looks|is)|right now|can not stop|think(?:ing)? about|urge|pull|tempt\w*|drawn to|jump|"
+                   r"let go|(?:no one|nobody) would|calm)\b",
+          context=r"\b(?:photo\w*|pictures?|selfies?|view|sunset|sunrise|scenery|hik\w*|tourist|sightsee\w*|fishing|"
+                  r"bungee|skydiv\w*|climbing (?:wall|gym)|roofer|roofing|work(?:ing)? on|repair\w*|fix\w*|in the "
+                  r"(?:movie|film|game|show|video)|delayed|late|annoy\w*|commute|waiting for (?:the|my) (?:train|bus|"
+                  r"friend|date)|mind the gap|crowded|paint\w*|gutters?|fireworks|stars|party|barbecue|bbq|garden|"
+                  r"plants|drink\w*|coffee|smok\w*|scared of heights|afraid of heights|vertigo|bar|pub|restaurant|"
+                  r"cafe|friends|mates|dance floor|with my (?:family|partner|kids)|for work|to work|on my way|to "
+                  r"school)\b|" + _LEISURE),
+    _rule("suicide.method_question", "suicide", "asks how painful, quick or sure a method is",
+          r"\b(?:is|are|would|does|do|how|will|was) (?:it )?(?:hanging(?: yourself| myself| oneself)?|drowning|"
+          r"overdosing|an overdose|jumping (?:off|from) (?:a |the )?[a-z]+|bleeding out|slitting (?:your|my|the) "
+          r"(?:wrists?|throat)|carbon monoxide|gassing yourself|suffocating|shooting (?:yourself|myself)|dying by "
+          r"suicide|suicide by [a-z]+)(?: (?:really|very|actually|always|usually|more|less|as))? (?:painless|painful|"
+          r"quick|quicker|fast|slow|hurt|hurts|take long|take a long time|reliable|work|certain|peaceful|instant|"
+          r"guaranteed|the best way|the easiest way)\b",
+          r"\b(?:which|what|where)(?: is| are)? (?:the )?(?:best |right |main |biggest |most [a-z]+ )?(?:one |ones "
+          r")?(?:vein|veins|artery|arteries)\b[^.!?]{0,40}\b(?:cut|slit|slice|open|hit|sever|bleed|nick)\b",
+          r"\b(?:where|how deep) (?:should i|do i|would i|to|do you) (?:cut|slit) (?:to|so|if|"
+          r"for)\b[^.!?]{0,30}\b(?:die|bleed out|artery|vein|fatal|lethal|deep enough|not survive)\b",
+          context=r"\b(?:history|historical|execution\w*|medieval|documentary|class|essay|homework|movie|film|book|"
+                  r"novel|character|criminals?|death penalty|capital punishment|nurse|nursing|phlebotom\w*|blood "
+                  r"(?:test|draw|sample)|iv|cannula|anatomy|exam|doctor|medical student|biology|first aid|cpr|"
+                  r"lifeguard|swimming lessons?|my (?:dog|cat)|fish|lobster|paintings?|pictures?|curtains?|laundry)\b"),
     _rule("suicide.lethality", "suicide", "asks what would be lethal",
           r"(?:^|\b(?:know|wonder|wondering|tell me|asking|ask|curious|google\w*|search\w*|look\w* up|"
           r"research\w*|find out) )(?:how|what|which|is|are|can|could|does|do|will|would|at what|if)\b[^.!?]"
-          r"{0,60}\b(?:fatal|lethal|deadly|kill (?:you|me|a person|someone|people)|die from|bleed out|hit an artery|hit a "
-          r"vein|survive (?:a|the|that) (?:fall|jump|drop)|enough to (?:die|kill|not wake up|stop my heart))\b",
+          r"{0,90}\b(?:fatal|lethal|deadly|kill (?:you|me|a person|someone|people)|die from|bleed out|hit an artery|"
+          r"hit a vein|survive (?:a|the|that) (?:fall|jump|drop)|enough to (?:die|kill|not wake up|stop my heart)|"
+          r"stop (?:a|the|my|your|someone's|his|her) heart|make sure (?:i|you|someone|a person) (?:do not|does not|"
+          r"would not|will not|never) wake up)\b",
           requires=rf"\b(?:{_PILLS}|pill|tablet|dose|doses|overdose|fall|falling|floor|floors|storey|stories|"
                    r"story|building|bridge|height|high|jump|jumping|cut|cutting|deep|artery|vein|wrists?|"
                    r"hang\w*|rope|noose|drown\w*|bleed\w*|gun|shot|gunshot|carbon monoxide|gas|poison|bleach|"
-                   r"antifreeze|train|cliff|roof|balcony|window|alcohol and|mixing)\b",
+                   r"antifreeze|train|cliff|roof|balcony|window|alcohol and|mixing|chemicals?|cleaning products?|"
+                   r"cleaners?|drain cleaner|pesticides?|weed ?killer|rat poison|household products?)\b",
           context=r"\b(?:disease|covid|cancer|virus|flu|snake|spider|shark|bee|wasp|jellyfish|dogs?|cats?|pets?|"
                   r"plants?|mushroom\w*|berries|in the (?:game|movie|show|book)|allerg\w*|peanut|lightning|"
                   r"nurse|pharmacology|exam|essay|class|homework|fish|bacteria|germs|infection|mold|mould|"
@@ -659,9 +781,24 @@ RULES: tuple[Rule, ...] = (
           rf"hid(?:e|ing|den)?|gather(?:ed|ing)?|squirrel(?:l?ed|l?ing)? away|building up|put(?:ting)? aside|"
           rf"stock(?:ed|ing)? up on) (?:up |away )?(?:all )?(?:of )?(?:my |some |the |enough |these |those |"
           rf"extra |old |a lot of |a bunch of |loads of )?(?:old |leftover |spare )?{_PILLS}\b",
+          rf"\b(?:stockpil(?:e|ed|ing)|hoard(?:ed|ing)?|stash(?:ed|ing)?|squirrel(?:l?ed|l?ing)? away|kept back|"
+          rf"keep(?:ing)? back|held back|holding back|put(?:ting)? (?:by|aside|away)|set(?:ting)? aside|pocket(?:ed|"
+          rf"ing)|sav(?:e|ed|ing) up) (?:(?:a few|a couple|a handful|one or two|some|all|one|two|half|most|enough|"
+          rf"extra|lots|loads|a lot|a bunch|a stash|a supply|a pile) )?(?:of )?(?:(?:my|the|these|those|her|his|"
+          rf"their) )?(?:[a-z]+'s )?(?:[a-z]+ )?{_PILLS}\b",
+          rf"\benough (?:of )?(?:my |the |these |those |[a-z]+'s )?(?:[a-z]+ )?{_PILLS}\b[^.!?]{{0,30}}\b(?:to (?:do "
+          rf"it|die|end it|end (?:things|my life|everything)|kill|not wake up|make sure|overdose|go through with it)|"
+          rf"for (?:it|tonight))\b",
+          rf"\b(?:bought|buying|buy|got|getting|picked up|picking up|collected) (?:[a-z]+ ){{0,3}}?(?:boxes|packs|"
+          rf"packets|bottles|tubs|strips) of (?:[a-z]+ )?{_PILLS}\b(?=[^.!?]*\b(?:(?:different|several|separate|"
+          rf"various|multiple|other) (?:shops|stores|pharmacies|chemists|places|supermarkets)|so (?:nobody|no one|"
+          rf"they) (?:would|will|could) (?:not )?(?:ask|notice|suspect|know|question|stop me)|without (?:anyone|"
+          rf"them) (?:noticing|asking|knowing))\b)",
+          rf"\b{_PILLS}\b[^.!?]{{0,30}}\b(?:lined up|laid out|counted out|set out|spread out|in front of me)\b",
           rf"\bhow (?:many|much) (?:of )?(?:my |these |those |the |your )?(?:[a-z]+ ){{0,3}}?{_PILLS}"
           rf"\b[^.!?]{{0,40}}\b(?:(?:would|will|does|to) (?:it )?take|it would take|it takes|kill|fatal|lethal"
-          rf"|to die|die|overdose|enough to|too many to|to not wake up|to stop)\b",
+          rf"|to die|die|overdose|enough to|too many to|to not wake up|to stop|(?:would|will|could|to) (?:stop|shut "
+          rf"down)|make sure i (?:do not|would not|will not|never) wake up|(?:not|never) wake up)\b",
           r"\b(?:lethal|fatal|deadly) (?:dose|amount|overdose)\b",
           r"\bhow (?:to|do i|can i|would i) (?:overdose|od)\b",
           rf"\b(?:took|taken|swallowed|have taken|just took|downed|take|taking|swallow|swallowing) (?:a |the |"
@@ -688,7 +825,8 @@ RULES: tuple[Rule, ...] = (
                 r"sunshine|music|k-?pop|cheese|ice cream)\b|(?:prevention|awareness|statistics|rates?|"
                 r"crisis)\b",
           context=r"\b(?:nurse|pharmacist|pharmacology|pharmacy|the patient|patients|naloxone|narcan|"
-                  r"lecture|exam question|textbook|the news|opioid crisis|my dog|my cat|the dog|the cat)\b"
+                  r"lecture|exam question|textbook|the news|opioid crisis|my dog|my cat|the dog|the cat|organi[sz]er|"
+                  r"dosette|pill ?box|for the week|weekly)\b"
                   r"|\bhow many (?:pills|tablets) (?:should|can|do) i take (?:for|a day|per|with|at once "
                   r"for)\b"),
     _rule("suicide.method_other", "suicide", "mentions a suicide method",
@@ -698,7 +836,8 @@ RULES: tuple[Rule, ...] = (
           r"\brope (?:around|round) my neck\b",
           r"\bslit (?:my|his|her) (?:wrists?|throat)\b",
           r"\bcarbon monoxide\b",
-          r"\bengine running[^.!?]{0,40}(?:garage|closed)\b|\b(?:garage|closed)[^.!?]{0,40}engine running\b",
+          r"\b(?:engine|car|motor) (?:running|on|idling)[^.!?]{0,40}(?:garage|closed)\b|\b(?:garage|"
+          r"closed)[^.!?]{0,40}(?:engine|car|motor) (?:running|on|idling)\b",
           r"\bexhaust (?:pipe|fumes)[^.!?]{0,40}(?:car|hose|myself)\b",
           r"\b(?:gun|pistol|rifle|revolver|shotgun|firearm)[^.!?]{0,60}\b(?:myself|my head|my mouth|my "
           r"temple|my chest|use it on me)\b",
@@ -719,6 +858,23 @@ RULES: tuple[Rule, ...] = (
                   r" (?:movie|book|show|film|game|novel|story|series)|climbing|rock climbing|camping|boat|"
                   r"sailing|hunting|range|shooting range)\b",
           after=r"(?:detector|alarm|poisoning (?:from|in) (?:the|my) (?:boiler|heater))\b"),
+    _rule("suicide.firearm_access", "suicide", "has access to a gun and dwells on it",
+          rf"\b{_GUN}\b[^.!?]{{0,80}}\b(?:keep|keeps|kept|can not stop|been|always|constantly|i am|i was|started) "
+          rf"(?:thinking about|looking at|staring at|checking on|going back to|holding|touching|taking (?:it|them) "
+          rf"out|picturing|imagining|fantasi[sz]ing about|obsessing (?:about|over))\b",
+          rf"\b(?:keep|keeps|kept|can not stop|been|always) (?:thinking about|looking at|staring at|checking on|"
+          rf"going back to|holding|touching|picturing)\b[^.!?]{{0,20}}\b(?:the |my |his |her |a |[a-z]+'s "
+          rf")?(?:loaded )?{_GUN}\b",
+          rf"\b{_GUN}\b[^.!?]{{0,40}}\b(?:it is|is|are|they are) (?:for me|for myself|meant for me|for me to use)\b",
+          rf"\b(?:took|taken|stole|stolen|grabbed|sneaked|snuck|hid|hidden|hiding|stashed|stashing|smuggled) (?:my |"
+          rf"his |her |their |the |a |[a-z]+'s )+(?:[a-z]+ )?{_GUN}\b(?=[^.!?]*\b(?:nobody knows|no one knows|"
+          rf"without (?:him|her|them|anyone) knowing|from (?:his|her|their|the|my) (?:house|room|closet|safe|car|"
+          rf"drawer)|in my (?:room|bag|car|drawer)|under my|for me|for myself|tonight)\b)",
+          context=r"\b(?:hunt\w*|range|deer|season|clean\w*|licen[cs]e|permit|police|army|military|museum|collect\w*|"
+                  r"toy|water ?guns?|nerf|airsoft|paintball|video ?games?|in the (?:game|movie|film|show|book)|glue "
+                  r"gun|nail gun|staple gun|heat gun|spray gun|hot glue|locked (?:away|up)|safety course|class|gun "
+                  r"control|the news|law|politic\w*|ban|protection|self[- ]defen[cs]e|break-?in|burglar\w*|clay|"
+                  r"skeet|shooting (?:club|sport)|sport\w*)\b"),
     _rule("suicide.hit_by", "suicide", "hopes something would kill them",
           r"\b(?:hope|hoping|wish|wishing|pray|praying|want|wanting|would not mind if|would be nice if|"
           r"would not care if)(?: that)? (?:a |the |some |an )?(?:car|bus|truck|lorry|train|plane|"
@@ -743,6 +899,28 @@ RULES: tuple[Rule, ...] = (
           r"girlfriend|sister|brother|son|daughter) (?:to (?:find|read|open|watch)|for when|for after|for "
           r"(?:them|him|her) to (?:find|read)|explaining|saying goodbye|after i am gone|when i am gone|for "
           r"once i am gone)\b",
+          r"\b(?:wrote|written|writing|write|left|leave|leaving|recorded|recording|drafted|drafting|finished|made|"
+          r"making|prepared|preparing) (?:a |my |some |the |individual |separate )?(?:notes?|letters?|messages?|"
+          r"videos?|cards?|emails?) (?:to|for) (?:everyone|everybody|each (?:of|person)|all the people|the people|"
+          r"all my|my|the|those)\b[^.!?]{0,60}\b(?:for after|after i am gone|when i am gone|for when i am (?:gone|"
+          r"not here)|once i am gone|when i am (?:not|no longer) (?:here|around)|for (?:them|him|her) to (?:find|"
+          r"read|open)|to (?:find|read|open|watch) (?:after|when|once|later))\b",
+          r"\b(?:gave|give|giving|given|handed|handing|passing|passed|sold|selling)\b[^.!?]{0,60}\b(?:will not|am "
+          r"not going to|would not|do not|no longer) (?:be )?(?:need|needing|using|use|reading|read|wearing|wear|"
+          r"playing|play|riding|ride) (?:it|them|this|that|these|those|any of (?:it|them)|anything)(?: again| any "
+          r"?more| any longer| where i am (?:going|headed)| after(?=\s*$))?\b" + _EVERYDAY_REASON,
+          r"\b(?:gave|give|giving|given|handed|handing|passing|passed|sold|selling)\b[^.!?]{0,60}\b(?:will not|am "
+          r"not going to|would not|no longer) (?:be )?[a-z]+ing(?: to| at| with| on)? (?:it|them|this|that|these|"
+          r"those|any of (?:it|them)) (?:again|any ?more|any longer|where i am (?:going|headed))\b" + _EVERYDAY_REASON,
+          r"(?:^|\bplease )(?:tell|let) (?:my|them|him|her|everyone|everybody) (?:[a-z]+ )?(?:know )?(?:that )?(?:i "
+          r"am (?:so |really )?sorry(?=\s*$|,| and| for (?:everything|all of (?:this|it)|what i (?:am about to|did|"
+          r"have done)|leaving))|it (?:was|is) not (?:their|his|her|your) fault|none of (?:it|this) (?:was|is) "
+          r"(?:their|his|her|your) fault)",
+          r"\b(?:put|putting|got|getting|have|had|set|setting|sorted|sorting) (?:all )?my affairs in order\b|\bmy "
+          r"affairs are (?:all |now )?(?:in order|sorted|settled|taken care of|tidied up)\b|\b(?:sorted|sorting|"
+          r"settled|settling|tidied up) (?:out )?(?:all )?my affairs\b",
+          r"\b(?:wrote|written|writing|planned|planning|chose|chosen|picked|picking|decided|choosing|arranged|"
+          r"arranging) (?:out )?(?:what|the|my|which|who)\b[^.!?]{0,30}\b(?:at|for) my (?:own )?funeral\b",
           r"\b(?:started|start|been|am) saying (?:my )?goodbyes?\b",
           r"\bsa(?:y|ying|id) (?:my )?(?:final |last )?goodbyes? to (?:everyone|everybody|the world|all my "
           r"(?:friends|family)|my (?:family|loved ones) (?:forever|for good))\b",
@@ -753,7 +931,7 @@ RULES: tuple[Rule, ...] = (
           r"possessions|everything|all my)\b",
           r"\b(?:because|since|as|where) i (?:will not|am not going to|do not|no longer) need (?:it|them|this|"
           r"that|these|those|my [a-z]+|anything|any of (?:it|this|them|my [a-z]+))(?: any ?more| any longer|"
-          r" where i am going| after| soon| much longer)?\b",
+          r" where i am going| after(?=\s*$)| soon| much longer)?\b" + _EVERYDAY_REASON,
           r"\bmade (?:my )?peace with (?:dying|death|it all|everything|leaving)\b",
           r"\b(?:will not|won't|no longer|do not) need (?:you|this|it|them|anything|any of this|help|anyone|this "
           r"app|to talk) (?:any ?more )?(?:after|past|beyond) (?:tonight|today|this week|tomorrow|this)\b",
@@ -762,6 +940,9 @@ RULES: tuple[Rule, ...] = (
           context=r"\b(?:farewell|goodbye) (?:party|drinks|dinner|lunch|card|speech|tour|concert)\b|\b"
                   r"(?:moving|move|moved|decluttering|declutter|minimalis\w*|charity|donat\w*|garage sale|"
                   r"yard sale|kondo|new (?:house|flat|apartment|place)|outgrown|too small|old clothes)\b|"
+                  r"\b(?:affairs|funeral)\b[^.!?]*\b(?:surgery|operation|retire\w*|estate|lawyer|solicitor|old age|"
+                  r"pension|deploy\w*|lol|haha|lmao|joke|when i am old|grandkids|insurance company)\b|\b(?:surgery|"
+                  r"operation|retire\w*|lawyer|solicitor|deploy\w*)\b[^.!?]*\b(?:affairs|funeral)\b|"
                   r"\blast message (?:of|from) (?:the day|my [a-z]+|him|her)\b"),
     _rule("suicide.plan", "suicide", "describes a plan, means or timing",
           r"\b(?:know|knew|worked out|work out|figured out|figure out|planned|plan|planning|decided|decide|"
@@ -773,6 +954,15 @@ RULES: tuple[Rule, ...] = (
           r"\b(?:picked|chosen|set|chose|decided on|fixed) (?:a|the) (?:date|day|time|place|method|spot|way) "
           r"(?:to|for|when|i will|i am going to) (?:do it|die|end it|kill myself|go|end my life|go through with "
           r"it)\b",
+          r"\b(?:picked|chosen|chose|decided on|settled on|found|scouted(?: out)?|set|fixed) (?:the|a|my) (?:bridge|"
+          r"building|spot|place|location|cliff|tree|method|way|car park|roof|train line|date|day|time|night|"
+          r"weekend)\b(?=[^.!?]*\b(?:(?:decide|pick|choose|figure out|work out|set|settle on) (?:on )?(?:when|where|"
+          r"how|the (?:date|day|time|night))|no one knows|nobody knows|not telling (?:anyone|anybody|you)|will not "
+          r"tell (?:anyone|anybody)|(?:just|only) (?:need|have) to (?:decide|pick|choose|wait|find the (?:courage|"
+          r"nerve)))\b)",
+          r"\bi have (?:picked|chosen|set|fixed) (?:the|a) (?:date|day)\s*$",
+          r"\b(?:going to|will|finally|about to|ready to|time to) (?:do|go through with) (?:what|the thing) i "
+          r"(?:have|had) (?:been )?(?:planning|planned|thinking about|decided)\b",
           r"\b(?:it|this|everything|it all|my life|the pain|my pain|my suffering) (?:all )?(?:ends|will end|is "
           r"ending|is going to end|will be over|is over) (?:tonight|today|tomorrow|this week|this weekend|soon"
           r"|now|for good)\b",
@@ -791,19 +981,30 @@ RULES: tuple[Rule, ...] = (
                    r"|when|tonight|it|me)|use (?:it|them) on|not (?:going to )?(?:use it|for)|know what|ready|finally"
                    r"|goodbye|decision|decided|made up my mind|forever|for good|peace|sorry|love you|thank you|"
                    r"do it|plan|means|how|when|where|body|corpse|found|method|exactly|over|it all|everything|"
-                   r"my life|pain|suffering|won't need|will not need|just in case|enough)\b",
+                   r"my life|pain|suffering|won't need|will not need|just in case|enough|no one knows|nobody knows|"
+                   r"not telling (?:anyone|anybody|you)|(?:picked|chosen|set|fixed) (?:the|a) (?:date|day)|(?:have "
+                   r"been|had) (?:planning|planned)|(?:pick|choose|decide on|set|fix) (?:the|a) (?:date|day|time|"
+                   r"night))\b",
           context=r"\b(?:climbing|camping|hunting|range|sailing|boat|swing|tug of war|jump rope|skipping|"
                   r"headache|prescription|pharmacy|refill|vitamins?|the vet|my (?:dog|cat)|wedding|party|"
                   r"trip|vacation|holiday|meeting|interview|exam|game|movie|show|season|series|sale|deal|"
                   r"contract|lease|class|semester|shift|bed|sleep|home|bus|train|flight|plane|grill|bbq|"
                   r"balloons|birthday|art|craft\w*|project|homework|essay|the store|shopping)\b",
           unless=r"\b(?:die|dying|kill myself|end it all|end my life|suicide|goodbye forever|my body)\b"),
-    _rule("suicide.commanded", "suicide", "hears voices or thoughts telling them to die",
-          r"\b(?:voices?|a voice|my (?:mind|brain|head|thoughts|depression|illness)|something(?: inside me)?|the "
-          r"thoughts|thoughts|intrusive thoughts)(?: in my head)? (?:keeps? |keep |is |are |always |still )?"
-          r"(?:tell|tells|telling|told|say|says|saying|whisper\w*|urg\w*|push\w*|scream\w*) (?:me )?(?:to|that"
-          r" i should) (?:kill myself|die|end it|end my life|jump|cut|hurt myself|do it|not (?:be here|exist|"
-          r"live)|disappear|overdose)\b"),
+    _rule("suicide.checking_out", "suicide", "talks about checking out or logging off from life",
+          r"\b(?:check|checks|checking|checked|clock|clocks|clocking|clocked|tap|taps|tapping|tapped|bow|bowing|"
+          r"bowed|cash|cashing|log|logs|logging|logged|sign|signing|signed) (?:out|off) (?:(?:of|from) (?:life|this "
+          r"life|this world|the world|existence|earth|this planet|everything)\b|(?:for good|permanently|forever|for "
+          r"ever|for the last time)\b)",
+          context=r"\b(?:hotel|hostel|airbnb|motel|library|cart|basket|twitter|instagram|insta|social media|facebook|"
+                  r"tiktok|reddit|discord|forum|server|group ?chat|this (?:group|chat|app|site)|the (?:group|chat|"
+                  r"app|site)|gym|shift|office|hospital|ward|rehab|account|subscription|retir\w*|resign\w*|quit\w*|"
+                  r"career|last day|new job|job)\b",
+          unless=r"\b(?:life|this world|existence|die|dying|dead|kill|suicide|pills)\b"),
+    _rule("suicide.commanded", "suicide", "hears voices or thoughts telling them to die or hurt themselves",
+          rf"{_VOICE_COMMAND}(?:kill myself|die|end it|end my life|jump|cut{_NOT_CUT_OBJECT}|hurt myself|harm myself|"
+          rf"burn myself|do it|not (?:be here|exist|live)|disappear|overdose|drown myself|hang myself|take (?:the|my|"
+          rf"all the|all my) (?:[a-z]+ )?pills|stop eating|punish myself|walk into traffic|step in front)\b"),
     _rule("suicide.keep_safe", "suicide", "doubts they can keep themselves safe",
           r"\b(?:can not|could not|not able to|unable to|do not know if i can|not sure (?:if )?i can|"
           r"struggling to|hard to|do not think i can) (?:keep|stay) (?:myself )?safe\b",
@@ -815,6 +1016,27 @@ RULES: tuple[Rule, ...] = (
           r"to|about to) (?:do|try) something (?:stupid|drastic|terrible|final|permanent|i can not take back)"
           r"(?! (?:at|with|to (?:my|his|her) (?:hair|car|room|ex))\b)",
           r"\b(?:able|going|want) to stop myself from (?:killing|hurting|harming|cutting|ending)\b",
+          # Uncertainty, not negation: "I can't promise myself I'll be safe tonight", "... I won't do something".
+          r"\b(?:can not|could not|do not) (?:promise|guarantee|swear|say)(?: to)?(?: (?:myself|you|anyone|them|"
+          r"anybody))?(?: that)? i (?:will not|would not|am not going to) (?:do (?:something|anything)(?: (?:stupid|"
+          r"drastic|bad|dangerous|to myself))?|hurt myself|harm myself|try (?:again|something|anything)|act on (?:it|"
+          r"them|these thoughts|the urges?)|use (?:it|them|the [a-z]+)|go through with it)\b(?! (?:at|with|to|about|"
+          r"for) (?:the|my|his|her|a|an|your|our) )",
+          r"\b(?:can not|could not|do not|am not able to) (?:promise|guarantee|swear|say for sure|be sure|be certain|"
+          r"tell you|trust)(?: to)?(?: (?:myself|you|anyone|them|anybody|my [a-z]+))?(?: that| if| whether)? i "
+          r"(?:will|would|am going to|can|will still) (?:be safe|stay safe|keep (?:myself )?safe|be okay|be alright|"
+          r"be here|still be here|be around|be alive|make it(?: through)?|survive|get through|last)\b(?! (?:the "
+          r"(?:exam|test|meeting|interview|deadline|class|shift|day at|week at|party|wedding|course|semester|flight)|"
+          r"to (?:the|your|my|his|her|our) |on time|in time|there|by (?:\d|noon|then)|for (?:the|your|dinner|lunch)|"
+          r"until (?:payday|pay day|the end of the month)|with (?:it|that|this|the|him|her|them))\b)",
+          r"\b(?:can not|should not|do not think i (?:can|should)|not sure i (?:can|should)) be (?:trusted|left) "
+          r"(?:alone|on my own|by myself|with myself)\b(?! (?:with|in|at|near|around) (?!myself|tonight))",
+          r"\bi (?:am |will |would |might |may )?(?:not|never) (?:going to )?(?:be|feel|stay) safe (?:if|when|on my "
+          r"own|alone|by myself|left alone|from myself|with myself|around myself)\b",
+          r"\b(?:do not|can not|no longer|never) feel safe (?:being )?(?:alone )?(?:from|with|around) myself\b|\bnot "
+          r"safe (?:being )?(?:alone )?(?:from|with|around) myself\b|\bi am (?:a danger|dangerous|a risk) to "
+          r"myself\b(?! (?:in the kitchen|with (?:a|an|the|scissors|knives)|on (?:a|the) (?:bike|road|skateboard|"
+          r"ladder)))",
           r"\b(?:tonight|today|this) is the (?:night|day) i (?:do it|end it|go|die)\b",
           r"\b(?:made up my mind|decided|decision is made|it is decided)\b(?=[^.!?]*\b(?:end|die|go through "
           r"with it|do it tonight|not be here|kill)\b)"),
@@ -870,6 +1092,17 @@ RULES: tuple[Rule, ...] = (
                   r"burnt out|burned out|burning out|sunscreen|the sun|energy|cardio|fat|the fat|weight|"
                   r"candles?|incense|fuel|cd|cds|album|playlist)\b",
           unless=_ON_PURPOSE + r"|\b(?:relapse\w*|self[- ]?harm\w*)\b"),
+    _rule("self_harm.cannot_stop", "self_harm", "keeps hurting themselves and cannot stop",
+          rf"\b(?:can not|could not|do not know how to|unable to|not able to|struggling to|trying to|try to|tried to|"
+          rf"want to|wish i could|need to|promise myself i will|promised myself i would|tell myself i will|told "
+          rf"myself i would|swore i would|keep saying i will) (?:(?:ever|seem to|just) )?(?:stop|quit) "
+          rf"(?:cutting{_NOT_CUT_OBJECT}|burning myself|self[- ]?harm\w*|hurting myself|harming myself|hitting "
+          rf"myself|punching myself|scratching myself|cutting myself)\b",
+          rf"\b(?:cutting{_NOT_CUT_OBJECT}|burning myself|self[- ]?harm\w*|hurting myself|harming myself|hitting "
+          rf"myself|cutting myself)\b[^.!?]{{0,40}}\b(?:can not (?:seem to )?stop|can not quit|do it anyway|keep "
+          rf"doing it|it is out of control)\b",
+          context=r"\b(?:kitchen|cook\w*|chef|hair|hairdresser|barber|diet|carbs|sugar|calories|coupons?|fabric|"
+                  r"sewing|crafts?|paper|film|video|edit\w*)\b"),
     _rule("self_harm.copes_by", "self_harm", "describes self-harm as a way to cope",
           r"^(?:the )?(?:cutting|self[- ]?harm\w*|burning myself|hurting myself|cutting myself|scratching "
           r"myself) (?:is|was|has been|helps|helped|makes|made|calms|calmed|feels|felt|numbs|gives)\b",
@@ -993,14 +1226,16 @@ RULES: tuple[Rule, ...] = (
                 r"(?:if i (?:tell|told|say|said|leave|left|break up|dump)|by (?:telling|leaving|saying|"
                 r"breaking|moving|not))\b|with (?:kindness|love|compliments|questions|my (?:cooking|questions|"
                 r"singing))",
-          context=_GAME + r"|\b(?:hugs?|hugging|tickl\w*|kisses|kissing|love (?:him|her) to death|"
+          context=_GAME + r"|\b(?:lol|lmao|lmfao|rofl|jk|haha\w*|hehe\w*|just kidding)\b|"
+                  r"\b(?:hugs?|hugging|tickl\w*|kisses|kissing|love (?:him|her) to death|"
                   r"squeeze (?:him|her|them))\b|\bwhoever (?:invented|made|came up)\b|" + _TRIVIAL_REASON,
           unless=r"\b(?:gun|knife|knives|weapon|bomb|blood|dead|grave|funeral|really|actually|seriously|"
                  r"literally|i mean it|not joking|not kidding|for real|kill (?:him|her|them) for (?:what|"
                  r"hurting|touching|raping|abusing))\b"),
     _rule("harm_others.attack", "harm_others", "talks about an attack or bringing a weapon",
           r"\b(?:bring|take|brought|took|carry|carrying|bringing|sneak|sneaking|sneaked|snuck)(?: a| my| the"
-          r"| dad's| his| her)? (?:gun|guns|knife|knives|weapon|weapons|rifle|pistol|bomb|explosives?)"
+          r"| dad's| his| her| their| [a-z]+'s){0,2} (?:gun|guns|knife|knives|weapon|weapons|rifle|pistol|bomb|"
+          r"explosives?)"
           r"(?: [a-z]+){0,2}? (?:to|into) (?:school|class|work|the office|the party|church|the mall|campus|"
           r"college|the meeting|my (?:school|class|work|office|job)|the (?:school|class|building|game))\b",
           r"\bshoot(?:ing)? up (?:the |my |a |that |this )?(?:school|office|class|workplace|place|party|mall|"
@@ -1039,6 +1274,31 @@ RULES: tuple[Rule, ...] = (
                   r"photo shoot|photoshoot|shooting (?:a|the|some) (?:film|video|movie|scene|photos?|hoops)"
                   r"|basketball|hoops|paintball|airsoft|laser tag|nerf)\b"),
     # -------------------------------------------------------------------------------------------- danger
+    _rule("harm_others.commanded", "harm_others", "hears voices telling them to hurt someone",
+          rf"{_VOICE_COMMAND}(?:kill|hurt|harm|attack|stab|shoot|punish|poison|drown|strangle|smother|burn|push|beat|"
+          rf"get rid of|silence|sacrifice) {_TARGET}\b"),
+    _rule("harm_others.intrusive", "harm_others", "has thoughts or images of harming someone, or fears doing so",
+          rf"\b(?:thoughts?|images?|pictures?|flashes|visions?|scenes?|ideas?|urges?|fantasies|dreams?)(?: in my "
+          rf"(?:head|mind))? (?:of|about) (?:me )?(?:hurting|killing|harming|attacking|stabbing|strangling|shooting|"
+          rf"drowning|smothering|suffocating|poisoning|shaking|hitting|choking|burning) (?:{_TARGET}|my [a-z]+|the "
+          rf"(?:baby|kids?|child))\b",
+          rf"\b(?:thoughts?|images?|pictures?|flashes|visions?|ideas?|urges?|imagin\w*|picture|picturing|see myself|"
+          rf"seeing myself|visuali[sz]\w*|can not stop (?:thinking about|imagining|picturing))(?: in my (?:head|"
+          rf"mind))?(?: of| about)? (?:me |myself )?(?:pushing|throwing|dropping|drowning|smothering|suffocating|"
+          rf"shaking|hurting|stabbing|strangling|choking|hitting) (?:{_TARGET}|my [a-z]+|the (?:baby|kids?|child)|"
+          rf"him|her|them)(?: [a-z]+){{0,2}}? (?:on purpose|deliberately|down the stairs|out of the window|off the "
+          rf"(?:balcony|bridge|stairs)|over the (?:railing|balcony)|into (?:the )?(?:water|bath|pool|river|traffic|"
+          rf"wall))\b",
+          rf"\b(?:imagin\w*|picture|picturing|see myself|seeing myself|visuali[sz]\w*) (?:me |myself )?(?:hurting|"
+          rf"stabbing|strangling|choking|smothering|suffocating|drowning|shaking) (?:{_TARGET}|my [a-z]+|the (?:baby|"
+          rf"kids?|child))\b",
+          r"\b(?:scared|afraid|terrified|worried|frightened) (?:that )?i (?:will|might|could|am going to|would) "
+          r"(?:snap and )?(?:shake|smother|suffocate|drown) (?:the|my|our) (?:baby|babies|newborn|infant|son|"
+          r"daughter|toddler|little one|kids?|children)\b",
+          context=r"\b(?:lol|lmao|haha\w*|jk|by accident|accidentally|clumsy|co-?sleep\w*|fall asleep (?:with|while|"
+                  r"holding)|in (?:the|a) (?:game|movie|film|show|book|novel|story|dream)|nightmare|dropping (?:him|"
+                  r"her|them|the kids?|my [a-z]+) off|pushing (?:him|her|them|the [a-z]+|my [a-z]+) (?:in|on) (?:the|"
+                  r"a) (?:swing|pram|stroller|buggy)|tickl\w*|hugs?)\b"),
     _rule("danger.threat", "danger", "reports a threat of violence against them",
           r"\bthreat(?:en|ens|ened|ening)?s?\b(?: [a-z]+){0,3}? (?:to )?(?:kill|hurt|harm|stab|shoot|beat|"
           r"rape|burn|strangle|choke|take (?:the|my|our) (?:kids|children|baby)|break my|end me|finish me|"
@@ -1154,7 +1414,9 @@ RULES: tuple[Rule, ...] = (
           r"\bviolent (?:husband|wife|partner|boyfriend|girlfriend|father|mother|dad|mom|stepdad|stepfather|"
           r"ex|home|household|relationship)\b",
           after=r"(?:substance|drug|alcohol)\b",
-          context=r"\b(?:substance|drug|alcohol|child abuse (?:awareness|prevention)|in (?:the|a|this) "
+          context=r"\b(?:(?:book|novel|memoir|film|movie|documentary|podcast|article|story|show|series|biography|"
+                  r"essay) (?:about|on|where|in which)|substance|drug|alcohol|child abuse (?:awareness|prevention)|"
+                  r"in (?:the|a|this) "
                   r"(?:movie|film|show|book|novel|series|news|documentary)|video ?games?|sport|rugby|boxing|"
                   r"neighbou?rhood|area|city|storm|weather|dog|cat)\b|\bthe word abusive\b"),
     _rule("danger.unsafe", "danger", "says they are not safe or in danger",
@@ -1198,16 +1460,57 @@ RULES: tuple[Rule, ...] = (
           r"before|until (?:i|we) finish|till (?:i|we) finish)\b)",
           r"\b(?:will not|does not|do not|did not|never|refuses to|refused to|would not) let (?:me|us) out\b"
           r"(?=[^.!?]*\b(?:locked|lock|trap\w*|room|house|scared|help|hit|hurt)\b)",
+          r"\block(?:ed|s)? (?:the|all the|my|our|the front|the bedroom) doors?\b[^.!?]{0,50}\b(?:took|takes|taken|"
+          r"taking|smashed|broke|hid|hides|grabbed) (?:away )?my (?:phone|keys|car keys|passport|id)\b|\b(?:took|"
+          r"takes|taken|taking|smashed|broke|hid|hides|grabbed) (?:away )?my (?:phone|keys|car keys|passport|"
+          r"id)\b[^.!?]{0,50}\block(?:ed|s)? (?:(?:the|all the|my|our|the front|the bedroom) doors?|me in|us in)\b",
           r"\b(?:took|takes|taken|taking|smashed|broke) (?:away )?my (?:phone|passport|keys|id|car keys|"
           r"money)\b(?=[^.!?]*\b(?:leave|locked|lock|trap\w*|call|help|escape|scared|will not let)\b)",
           after=r"(?:on (?:instagram|twitter|tiktok|social media|insta|x|facebook|twitch|youtube|"
                 r"snapchat|snap|spotify|strava|linkedin)|online|around (?:the house|everywhere|the kitchen)|"
                 r"play|perform|sing|dance|dance class|back|in the (?:game|movie|show))\b",
           context=r"\b(?:followers|followed me back|follow me back|subscribers|in the game|in (?:the|a) "
-                  r"(?:movie|film|show|book|dream)|nightmare|dreamt|dreamed|my (?:dog|cat|puppy|kitten|"
+                  r"(?:movie|film|show|book|dream)|documentary|podcast|true crime|nightmare|dreamt|dreamed|my (?:dog|"
+                  r"cat|puppy|kitten|"
                   r"toddler|baby)|little (?:brother|sister)|kids (?:keep|are) following|locked me out|"
                   r"lock (?:me )?out)\b|\blet me (?:eat|sleep) (?:dessert|cake|sweets|candy|in|late|over)\b|"
                   r"\bwill not let me (?:leave|go) (?:the table|until i finish|early)\b"),
+    _rule("danger.tracked", "danger", "is tracked, watched or located by someone they fear",
+          rf"\b(?:{_SUBJ}|my ex|this person|a stranger|someone)(?: [a-z]+){{0,3}}? (?:knows|know|knew|found out|"
+          rf"found|has found|figured out|worked out|tracked down|got hold of|has got|got|keeps? finding) (?:exactly "
+          rf")?(?:where (?:i|we) (?:live|am|are|work|sleep|stay|go to school|moved)|my (?:new )?(?:address|location|"
+          rf"home address|number|school|workplace|flat|apartment|house))\b",
+          rf"\b(?:{_SUBJ}|my ex|this person|a stranger|someone|a (?:car|van))(?: [a-z]+){{0,4}}? (?:has been |have "
+          rf"been |keeps |kept |was |is |are |were )?(?:parked|parking|waiting|sitting|standing|lurking|loitering|"
+          rf"hanging around|watching me) (?:outside|near|across from|opposite|by|at the end of|in front of|around|"
+          rf"at) (?:my|our) (?:house|home|flat|apartment|building|work|job|office|school|door|window|car|street|"
+          rf"gate)\b",
+          r"\b(?:describ\w*|know\w*|knew|telling me|told me|tells me|said|says|mention\w*|texted|texts|messag\w*|"
+          r"commented on) (?:me )?(?:exactly )?(?:what i (?:am|was|have been) (?:wearing|doing)|where i (?:am|was) "
+          r"(?:right now|sitting|standing|today|last night|at))\b",
+          requires=r"\b(?:scared|afraid|terrified|frightened|threat\w*|stalk\w*|keeps|kept|again|every (?:night|day|"
+                   r"morning)|for hours|all night|this week|unknown|anonymous|stranger|someone|number|account|will "
+                   r"not leave me alone|dead|warn\w*|followed|showed up|turned up|old job|do not know (?:him|her|"
+                   r"them|who))\b",
+          context=r"\b(?:uber|taxi|cab|lyft|delivery|driver|courier|parcel|package|pizza|pick (?:me|us) up|picking "
+                  r"(?:me|us) up|carpool|school run|surprise|birthday|flowers|gift|present|the census|neighbou?rhood "
+                  r"watch|my (?:mom|mum|dad|parents|sister|brother|best friend|bestie) (?:knows|said|says|texted)|"
+                  r"driveway|parking (?:space|spot)|blocked)\b"),
+    _rule("danger.veiled_threat", "danger", "reports a threat to their life, spoken or made conditional",
+          r"\b(?:said|says|told me|tells me|swore|swears|warned me|warns me|texted|texts|threatened|threatens|"
+          r"screamed|yelled|shouted|keeps saying|kept saying|shouting|yelling|screaming|"
+          r"wrote)\b[^.!?]{0,60}\b(?:(?:nobody|no one|they|the police|anyone) (?:will|would|could|is going to|are "
+          r"going to) (?:ever )?find (?:my|your|the) (?:body|remains)|(?:i|you|we) (?:will not|would not|are not "
+          r"going to|am not going to|is not going to) (?:live|survive|make it|be alive) (?:to see|through|past|until|"
+          r"till|long enough|to)|(?:i|you|we) (?:will|would) (?:end up|be) (?:dead(?! (?:last|tired|wrong|right|"
+          r"serious|even|centre|center|set|heat|on))|in a (?:ditch|grave|box|body bag)|in the (?:ground|river))|(?:i|"
+          r"you) (?:will|would) never get away)\b",
+          r"\bif (?:i|we) (?:ever )?(?:tell|told|say anything|said anything|talk|speak|call|report|go to|leave|left|"
+          r"try to leave|tell anyone)\b[^.!?]{0,50}\b(?:he|she|they)(?: would| will| is going to| are going to| was "
+          r"going to| could)? (?:really )?(?:kill|hurt|harm|beat|hit|stab|shoot|rape|burn|drown|do something to|take "
+          r"away) (?:me|us|her|him|them|my [a-z]+|the (?:kids|children|baby|dog|cat)|our [a-z]+)\b",
+          context=_TRIVIAL_REASON + r"|" + _HYPERBOLE + r"|\b(?:lol|haha|hahaha|lmao)\b",
+          unless=_DANGER_REASON + r"|\b(?:threat\w*|does to me|did to me|what (?:he|she|they) (?:does|did))\b"),
     _rule("danger.intrusion", "danger", "says someone is breaking in or is at their home",
           r"\b(?:someone|somebody|a (?:man|guy|stranger|person|woman)|people|they|he|she|my ex|an intruder"
           r"|intruders?)(?: is| are| was| has been| keeps)? (?:trying to )?(?:break(?:ing)?|get(?:ting)?|"
@@ -1279,12 +1582,23 @@ _PAST = re.compile(r"\b(?:used to|years ago|months ago|when i was (?:younger|a t
                    r"little|in high school|in college)|in the past|back then|long time ago|as a teen(?:ager)?|"
                    r"a long time ago|at one point|once upon|formerly|previously)\b")
 _RECOVERED = re.compile(
-    r"\b(?:doing (?:well|better|good|great|okay|fine|much better) now|(?:i )?feel(?:ing)? (?:good|better|"
+    r"\b(?:doing (?:well|better|good|great|okay|fine|much better) now|(?:today|now|these days|nowadays),? i am "
+    r"(?:doing )?(?:well|better|good|great|okay|fine|stable|happy|healthy)|i am (?:doing )?(?:well|better|much "
+    r"better|good|great|okay|fine|stable) (?:now|these days|nowadays|today)|(?:i )?feel(?:ing)? (?:good|better|"
     r"great|much better|fine|okay|stable|happy) (?:now|these days|today|again)?|recovered|in recovery|clean "
     r"for|(?:therapy|treatment|medication|meds|counsel+ing|my therapist|support) (?:really )?(?:helped|"
     r"helps|saved|changed)|much better now|have not (?:done it|self[- ]?harmed|hurt myself|cut|felt that way)"
     r" (?:in|for|since)|(?:no longer|not any more|not anymore) (?:feel|have|think|do)|(?:happy|stable|safe) "
     r"now|past that|behind me|over it now|proud of (?:how far|myself))\b")
+
+
+# A negated wish that the rest of the sentence says is out of control: "I don't want to hurt myself, but I can't
+# stop doing it" is not a negation.
+_COMPULSION_AFTER = re.compile(
+    r"\b(?:but|yet|and|though|although|however)\b[^.!?]{0,50}\b(?:(?:(?:i )?(?:can not|could not) (?:seem to "
+    r")?(?:stop|quit|help it|help myself|control it)(?: doing it| doing that| it| myself)?|keep (?:on )?doing it|"
+    r"keep doing that|still do(?:ing)? it|do it anyway|did it anyway|end up doing it|it keeps happening|the urges? "
+    r"(?:is|are) too strong|it is out of control)(?=\s*$|\s*,|\s+(?:and|but|so|no matter|even|every|any ?more)\b))")
 
 
 def _negated(sentence: str, start: int, end: int) -> bool:
@@ -1293,17 +1607,49 @@ def _negated(sentence: str, start: int, end: int) -> bool:
     clause_match = _CLAUSE_BREAK.match(prefix)
     clause = prefix[clause_match.end():] if clause_match else prefix
     words = re.findall(r"[a-z']+", clause)
+    negated = False
     for i in range(len(words) - 1, max(-1, len(words) - 9), -1):
         word = words[i]
         if word in _NEGATORS:
-            return not _UNCERTAIN.search(" ".join(words[:i]))
+            negated = not _UNCERTAIN.search(" ".join(words[:i]))
+            break
         if word not in _FILLER:
             break
-    return bool(_POST_NEGATION.match(sentence[end:]))
+    negated = negated or bool(_POST_NEGATION.match(sentence[end:]))
+    return negated and not _COMPULSION_AFTER.search(sentence, end)
 
 
 def _past_and_recovered(sentence: str, start: int, text: str) -> bool:
     return bool(_PAST.search(sentence[:start]) or _PAST.search(sentence[start:])) and bool(_RECOVERED.search(text))
+
+
+# A joke: a joke marker ("lol", "jk", "haha") together with the frame of a hyperbole ("if I have to sit through
+# another meeting ...", "that exam was so hard I ...") about an everyday thing. A marker alone is not enough ("i
+# want to die lol" is often how people say it and mean it), nor is a joke about life itself ("if I have to go on
+# like this I'll kill myself lol").
+_JOKE_MARK = re.compile(r"\b(?:lol|lmao|lmfao|rofl|jk|j/k|haha\w*|hehe\w*|just kidding|kidding|joking|xd)\b|"
+                        "[\U0001F602\U0001F923\U0001F480\U0001F643\U0001F605]")
+_JOKE_FRAME = re.compile(
+    r"\bif (?:i (?:have|had|need|got) to|i (?:hear|see|get|lose|fail|miss)|(?:this|that|the|my|one more|another|they|"
+    r"he|she|it|you|we|anyone|someone|somebody) )|\bone more (?:time|minute|hour|meeting|email|call|word|song|"
+    r"question|ad|episode|[a-z]+ (?:meeting|email|call|song|ad))\b|\banother (?:[a-z]+ )?(?:meeting|email|call|zoom|"
+    r"class|lecture|shift|minute|hour|song|ad|episode|group project|exam|test|spreadsheet|report|deadline)\b|\bso "
+    r"(?:hard|bad|boring|long|annoying|stupid|dumb|embarrassing|awkward|cringe\w*|slow|loud|hungry|hot|full) (?:that "
+    r")?(?:i|it)\b")
+_JOKE_OBJECT = re.compile(
+    r"\b(?:meetings?|calls?|zoom|class(?:es)?|lectures?|exams?|tests?|quiz(?:zes)?|homework|essays?|assignments?|"
+    r"projects?|thesis|emails?|songs?|ads?|adverts?|traffic|queues?|phone|wifi|internet|laptop|computer|printer|"
+    r"group ?chat|shifts?|boss|mondays?|salads?|diet|gym|spreadsheets?|reports?|deadlines?|commute|bus|train|episode|"
+    r"show|movie|game|math|maths|chemistry|physics|coworkers?|customers?|small talk|weddings?|party|parties|dinner|"
+    r"in-?laws|person|people|question|headphones?|cable|charger|tiktok|playlist)\b")
+_JOKE_UNLESS = re.compile(r"\b(?:not (?:joking|kidding)|i mean it|for real|seriously|any ?more|any longer|live|"
+                          r"living|life|alive|like this|go on|keep going|carry on|wake up|tonight|pills|plan|goodbye|"
+                          r"leave|leaves|left me|break(?:s)? up|broke up|dump(?:s|ed)?)\b")
+
+
+def _joke(zone: str) -> bool:
+    return bool(_JOKE_MARK.search(zone) and _JOKE_FRAME.search(zone) and _JOKE_OBJECT.search(zone)
+                and not _JOKE_UNLESS.search(zone))
 
 
 # Guards look this far around a match, so that a long unpunctuated message does not borrow a guard (or lift
@@ -1338,7 +1684,15 @@ _WEAK_SIGNS = {
                            r"take care of (?:my|the) (?:kids|dog|cat|family|pets)|tell (?:my|them|him|her) [a-z ]"
                            r"{0,20}i (?:love|loved) (?:them|him|her|you)|locked (?:myself|himself|herself|"
                            r"themselves) in|will not see me again|never see me again|this is it|it is time|"
-                           r"ready|my affairs in order|(?:wrote|written|writing|write|updated|updating|made|"
+                           r"(?:i am|i feel|i am finally|finally) ready(?=\s*$|\s*[,.!?]| now\b)|ready to (?:go|die|"
+                           r"leave|end|do it|say goodbye|let go)|my affairs (?:are )?(?:all |now )?in order|"
+                           r"(?:strangely|weirdly|oddly|eerily|suddenly) (?:calm|peaceful|at peace)|at peace with "
+                           r"(?:it|going|dying|death|leaving|my decision|the decision|everything|it all)|not "
+                           r"(?:scared|afraid|frightened) of (?:dying|death)|(?:check|clock|tap)(?:ing)? out "
+                           r"(?:tonight|now|soon)|everything is (?:all )?(?:arranged|set|planned|sorted|in place|"
+                           r"organi[sz]ed)|(?:just|only) (?:have|need) to (?:follow through|go through with it)|"
+                           r"instructions for (?:who|when|after)|who (?:gets|will get|should get|will have|will "
+                           r"take) my|(?:wrote|written|writing|write|updated|updating|made|"
                            r"making) (?:a|my) will|in order for when|saying goodbye|said goodbye|thank you for everything|"
                            r"thanks for everything|made (?:my|the) decision|made up my mind|decision is made|time (?:for me )?to "
                            r"go|i have decided|(?:going to|gonna|finally|will|ready to) do it (?:tonight|"
@@ -1350,13 +1704,16 @@ _WEAK_SIGNS = {
                           r"no future|tired of everything|want out|trapped|unbearable|too much pain|"
                           r"pain is too much|can not go on|hate my life|hate myself|nothing matters|"
                           r"no point|no reason|numb|alone in this|all alone|exhausted of|over it all|"
-                          r"desperate|broken beyond|beyond help|can not be fixed)\b"),
+                          r"desperate|broken beyond|beyond help|can not be fixed|i am (?:so |just |completely |"
+                          r"totally |really )?done(?=\s*$|\s*[,.!?]))"),
 }
 _WEAK_GUARD = re.compile(r"\b(?:farewell (?:party|drinks|dinner|lunch|card|tour)|goodbye (?:party|drinks|"
                          r"dinner|lunch|card)|(?:moving|move|moved) (?:out|away|house|abroad|to)|"
                          r"traffic|road works|roadworks|sunset|view|hiking|climbing|photos?|recipe|"
                          r"in (?:the|a) (?:game|movie|film|show|book)|ready (?:for|to (?:start|go (?:home|out|"
-                         r"to)|leave for))|airport|flight|trip|vacation|holiday|graduat\w*|last day (?:at|of))\b")
+                         r"to)|leave for))|airport|flight|trip|vacation|holiday|graduat\w*|last day (?:at|of)|see "
+                         r"you|good ?night|talk (?:to you )?(?:tomorrow|later|soon)|hotel|hostel|airbnb|wedding|"
+                         r"party|event|interview|concert|presentation|marathon|race|performance|launch|exams?)\b")
 
 
 def _weak_signs(text: str) -> list[tuple[str, str]]:
@@ -1388,7 +1745,9 @@ def _rule_hits(text: str) -> tuple[list[tuple[Rule, str]], list[str]]:
     """Rules that fire on the normalised text, and why the vetoed ones were vetoed (rule ids only)."""
     hits: list[tuple[Rule, str]] = []
     vetoes: list[str] = []
-    for sentence in _sentences(text):
+    sentences = _sentences(text)
+    for n, sentence in enumerate(sentences):
+        joke: bool | None = None  # computed on the first suicide or self-harm match in the sentence
         for rule in RULES:
             for m in rule.pattern.finditer(sentence):
                 if rule.requires and not rule.requires.search(_around(sentence, m)):
@@ -1396,6 +1755,14 @@ def _rule_hits(text: str) -> tuple[list[tuple[Rule, str]], list[str]]:
                 if _guarded(rule, sentence, m):
                     vetoes.append(f"idiom, accident or figure of speech ({rule.id})")
                     continue
+                if rule.category in ("suicide", "self_harm"):
+                    if joke is None:
+                        # The marker may stand alone right after the sentence: "... I'll shoot myself. lol"
+                        after = sentences[n + 1] if n + 1 < len(sentences) else ""
+                        joke = _joke(sentence + (" " + after if len(after.split()) <= 2 else ""))
+                    if joke:
+                        vetoes.append(f"a joke ({rule.id})")
+                        continue
                 if rule.negatable and _negated(sentence, m.start(), m.end()):
                     vetoes.append(f"negated ({rule.id})")
                     continue
