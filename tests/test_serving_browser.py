@@ -88,17 +88,18 @@ def test_chat_page_in_chromium(trained_run, workdir, tmp_path):
             assert page.is_visible("#help-always") and first_resource in page.inner_text("#help-always")
             assert not page.is_visible("#crisis-alert")
 
-            # The tiny model sometimes ends after a word or two (it learned where answers end); streaming
-            # shows only in an answer of several words, so ask again (up to 8 times) until one comes.
+            # The tiny model sometimes ends after a word or two (it learned where answers end), and it writes
+            # ~500 tokens/s, so a whole short answer can land in one redraw of the page. Ask again (up to 8
+            # times) until an answer is seen arriving in pieces; the API tests check the stream's chunks exactly.
             page.evaluate(RECORD_ANSWERS)
             for asked in range(1, 9):
                 page.evaluate("window.__answers = []")
                 _send(page, f"I have been feeling anxious about my exams for weeks and I can't sleep at night, "
                             f"my friends call me {marker}. What could help me calm down in the evening?")
                 answer = _wait_answer(page, asked)
-                if len(answer.split()) >= 4:
+                versions = page.evaluate("window.__answers")
+                if len(answer.split()) >= 4 and len(versions) >= 2:
                     break
-            versions = page.evaluate("window.__answers")
             assert answer and versions[-1] == answer
             assert len(versions) >= 2, f"the answer did not stream: {versions}"
             assert len(versions[0]) < len(answer)
