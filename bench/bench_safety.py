@@ -14,7 +14,8 @@ import statistics
 import time
 from collections.abc import Callable
 
-from eai_recipes import safety, textguard
+from eai_recipes import safety
+from eai_recipes.serving import textguard
 
 
 def _per_call_ms(fn: Callable[[str], object], texts: list[str], repeat: int) -> tuple[float, float]:

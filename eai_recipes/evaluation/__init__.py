@@ -8,9 +8,13 @@ choose one by a stated rule), plots (loss curve, metric per step), vllm_backend 
 
 from __future__ import annotations
 
-from eai_recipes.evaluation.cli import register
 from eai_recipes.evaluation.compare import MODEL_LABELS, comparison_table, evaluate_run
-from eai_recipes.evaluation.scoring import ROUGE_KEYS, load_predictions, rouge_per_sample, score_dir
+from eai_recipes.evaluation.scoring import (
+           ROUGE_KEYS,
+           load_predictions,
+           rouge_per_sample,
+           score_dir,
+)
 
 __all__ = ["MODEL_LABELS", "ROUGE_KEYS", "comparison_table", "evaluate_run", "load_predictions", "register",
            "rouge_per_sample", "score_dir"]

@@ -19,7 +19,12 @@ import yaml
 from eai_recipes.errors import EaiError
 from eai_recipes.evaluation.bootstrap import BootstrapSettings, mean_ci
 from eai_recipes.evaluation.plots import loss_history, plot_checkpoints
-from eai_recipes.evaluation.scoring import PREDICTIONS_FILE, ROUGE_KEYS, ROUGE_LABELS, score_dir
+from eai_recipes.evaluation.scoring import (
+    PREDICTIONS_FILE,
+    ROUGE_KEYS,
+    ROUGE_LABELS,
+    score_dir,
+)
 
 _CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
 TIE_DECIMALS = 4
@@ -75,11 +80,17 @@ def predict_checkpoints(rendered, checkpoints: list[tuple[int, Path]], out_root:
                         max_samples: int | None = None, skip_existing: bool = False,
                         quiet: bool = False) -> dict[int, Path]:
     """Run llamafactory-cli predict once per checkpoint (the slow part: progress on stderr)."""
-    from eai_recipes import launch
+    from eai_recipes.launch.preflight import (
+        check_datasets,
+        check_model,
+        llamafactory_cli,
+        validate_once,
+    )
+    from eai_recipes.launch.run import run_logged
 
-    launch.validate_once(rendered, "predict_adapter")
-    launch.check_model(rendered.values)
-    launch.check_datasets(rendered.values, ("eval_dataset",))
+    validate_once(rendered, "predict_adapter")
+    check_model(rendered.values)
+    check_datasets(rendered.values, ("eval_dataset",))
     out: dict[int, Path] = {}
     for i, (step, ckpt) in enumerate(checkpoints, 1):
         pred_dir = out_root / ckpt.name
@@ -91,7 +102,7 @@ def predict_checkpoints(rendered, checkpoints: list[tuple[int, Path]], out_root:
         log = rendered.run_dir / "logs" / f"predict_{ckpt.name}.log"
         print(f"==> [{i}/{len(checkpoints)}] {ckpt.name}: llamafactory-cli train {config.as_posix()}  (log: {log})",
               file=sys.stderr, flush=True)
-        seconds = launch.run_logged([launch.llamafactory_cli(), "train", str(config)], log, quiet=quiet)
+        seconds = run_logged([llamafactory_cli(), "train", str(config)], log, quiet=quiet)
         print(f"==> [{i}/{len(checkpoints)}] {ckpt.name}: done in {seconds:.1f}s", file=sys.stderr, flush=True)
     return out
 

@@ -10,8 +10,17 @@ from typing import Any
 import yaml
 
 from eai_recipes.errors import EaiError
-from eai_recipes.evaluation.bootstrap import BootstrapSettings, mean_ci, paired_difference_ci
-from eai_recipes.evaluation.scoring import ROUGE_KEYS, ROUGE_LABELS, check_aligned, score_dir
+from eai_recipes.evaluation.bootstrap import (
+    BootstrapSettings,
+    mean_ci,
+    paired_difference_ci,
+)
+from eai_recipes.evaluation.scoring import (
+    ROUGE_KEYS,
+    ROUGE_LABELS,
+    check_aligned,
+    score_dir,
+)
 
 SCHEMA_VERSION = 1
 MODELS = ("adapter", "base")  # the paper's Table 1 puts the fine-tuned model first

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from eai_recipes.humaneval.items import ITEM_BY_ID, ITEMS, NEUTRAL_SCORE, SCALE_LABELS, SCORES
+from eai_recipes.humaneval.items import (
+    ITEM_BY_ID,
+    ITEMS,
+    NEUTRAL_SCORE,
+    SCALE_LABELS,
+    SCORES,
+)
 
 COLOURS = {1: "#b2182b", 2: "#ef8a62", 3: "#d9d9d9", 4: "#67a9cf", 5: "#2166ac"}
 

@@ -297,10 +297,10 @@ def serve(*, profile_name: str, run: str | None, source: str | None, host: str, 
         log.warning("locale %s is not listed in the crisis resources (%s); showing those of %s", locale, known,
                     resolved)
     log.info("crisis resources: %s", table["locales"][resolved]["label"])
-    from eai_recipes import recipes
-    from eai_recipes.serving.model import _has_cuda
+    from eai_recipes.hardware import has_cuda
+    from eai_recipes.recipes.profiles import load_profile
 
-    if recipes.load_profile(profile.training_profile).requires_gpu and not _has_cuda():
+    if load_profile(profile.training_profile).requires_gpu and not has_cuda():
         raise EaiError(f"serving profile '{profile.name}' serves a model that needs a CUDA GPU (training profile "
                        f"'{profile.training_profile}') and none was found; on a CPU run `make chat` "
                        "(`eai serve --profile tiny`)")

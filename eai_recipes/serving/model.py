@@ -13,8 +13,10 @@ from typing import Any
 
 import yaml
 
-from eai_recipes import paths, recipes
+from eai_recipes import paths
 from eai_recipes.errors import EaiError
+from eai_recipes.hardware import has_cuda
+from eai_recipes.recipes.profiles import load_profile, merge_values
 from eai_recipes.serving.profile import ServingProfile
 
 # LLaMA-Factory keys for 4-bit NF4 with double quantization, as the paper served Phi-4 (section 4.5.2).
@@ -39,18 +41,12 @@ def _training_values(profile: ServingProfile, run_dir: Path) -> dict[str, Any]:
         data = yaml.safe_load(rendered.read_text(encoding="utf-8")) or {}
         if isinstance(data, dict) and data.get("model_name_or_path"):
             return data
-    return recipes.merge_values(recipes.load_profile(profile.training_profile), {})
-
-
-def _has_cuda() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
+    return merge_values(load_profile(profile.training_profile), {})
 
 
 def _quantize(profile: ServingProfile) -> bool:
     if profile.quantization == "auto":
-        return _has_cuda()
+        return has_cuda()
     return profile.quantization == "4bit"
 
 

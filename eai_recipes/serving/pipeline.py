@@ -38,7 +38,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from eai_recipes import identity, safety, textguard
+from eai_recipes import identity, safety
+from eai_recipes.serving import textguard
 from eai_recipes.serving.profile import ServingProfile
 
 FALLBACK_REPLY = ("I'm here with you, but I couldn't put a reply into words just now. "

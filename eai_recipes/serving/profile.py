@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from eai_recipes import paths
+from eai_recipes.config import load_yaml_mapping
 from eai_recipes.errors import EaiError
-from eai_recipes.recipes import load_yaml_mapping
 
 SERVING_DIR = paths.RECIPES_DIR / "serving"
 SOURCES = ("adapter", "merged", "base")

@@ -12,14 +12,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from eai_recipes import report
+from eai_recipes.cli import report as report_cli
+from eai_recipes.evaluation.report import md_text, pick_samples, user_turn
 from eai_recipes.errors import EaiError
 from eai_recipes.evaluation import evaluate_run, load_predictions
 from eai_recipes.evaluation.bootstrap import BootstrapSettings
 from eai_recipes.evaluation.checkpoints import score_checkpoints
 from eai_recipes.evaluation.plots import plot_checkpoints
 
-FIXTURES = Path(__file__).parent / "fixtures" / "evaluation"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "evaluation"
 FAST = BootstrapSettings(n_resamples=1000, seed=3)
 
 
@@ -44,9 +45,9 @@ def evaluated(project) -> Path:
 
 
 def eai_report(*argv: str) -> int:
-    """The `eai report` parser and command, as cli.py wires them."""
+    """The `eai report` parser and command, as the cli package wires them."""
     parser = argparse.ArgumentParser(prog="eai")
-    report.register(parser.add_subparsers())
+    report_cli.register(parser.add_subparsers())
     args = parser.parse_args(["report", *argv])
     return args.func(args)
 
@@ -83,15 +84,15 @@ def test_samples_are_a_seeded_draw_shown_side_by_side(evaluated):
     md = (evaluated / "report" / "report.md").read_text()
     base = load_predictions(evaluated / "predict" / "base")
     tuned = load_predictions(evaluated / "predict" / "adapter")
-    picked = report.pick_samples(len(base), 3, 5)
-    assert picked == report.pick_samples(len(base), 3, 5) and len(set(picked)) == 3
+    picked = pick_samples(len(base), 3, 5)
+    assert picked == pick_samples(len(base), 3, 5) and len(set(picked)) == 3
     assert md.count("### Sample ") == 3
     for number, i in enumerate(picked, 1):
         assert f"### Sample {number} (validation row {i + 1})" in md
-        assert f"| {report.md_text(base[i]['predict'])} | {report.md_text(tuned[i]['predict'])} |" in md
-        assert f"**Reference:** {report.md_text(base[i]['label'])}" in md
+        assert f"| {md_text(base[i]['predict'])} | {md_text(tuned[i]['predict'])} |" in md
+        assert f"**Reference:** {md_text(base[i]['label'])}" in md
         user = re.search(r"user<\|im_sep\|>(.*?)<\|im_end\|>", base[i]["prompt"]).group(1)
-        assert f"**User:** {report.md_text(user)}" in md
+        assert f"**User:** {md_text(user)}" in md
     assert "You are EAI" not in md.split("## Sample answers")[1].split("## Model card")[0]
 
 
@@ -173,10 +174,10 @@ def test_unknown_run_and_untrained_run_are_clear_errors(project):
 def test_user_turn_follows_the_template_with_or_without_token_spaces():
     tight = "<|im_start|>system<|im_sep|>Be kind.<|im_end|><|im_start|>user<|im_sep|>I feel low.<|im_end|><|im_start|>assistant<|im_sep|>"
     spaced = "<|im_start|> system <|im_sep|> Be kind. <|im_end|> <|im_start|> user <|im_sep|> I feel low. <|im_end|> <|im_start|> assistant <|im_sep|>"
-    assert report.user_turn(tight, "phi4") == report.user_turn(spaced, "phi4") == "I feel low."
+    assert user_turn(tight, "phi4") == user_turn(spaced, "phi4") == "I feel low."
     qwen = "<|im_start|>system\nBe kind.<|im_end|>\n<|im_start|>user\nWho are you?<|im_end|>\n<|im_start|>assistant\n"
-    assert report.user_turn(qwen, "qwen") == "Who are you?"
-    assert report.user_turn("plain prompt", "no-such-template") == "plain prompt"
+    assert user_turn(qwen, "qwen") == "Who are you?"
+    assert user_turn("plain prompt", "no-such-template") == "plain prompt"
 
 
 def test_eai_report_command_is_registered():
@@ -206,6 +207,6 @@ def test_report_of_the_real_tiny_run(workdir, trained_run, monkeypatch):
     assert f"Trained: {state['global_step']} steps" in md
     assert (run / "report" / "loss.png").stat().st_size > 1000
     base = load_predictions(run / "predict" / "base")
-    i = report.pick_samples(len(base), 2, 0)[0]
-    assert report.md_text(base[i]["predict"]) in md
+    i = pick_samples(len(base), 2, 0)[0]
+    assert md_text(base[i]["predict"]) in md
     assert (run / "adapter" / "README.llamafactory.md").exists()

@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from eai_recipes import recipes
+from eai_recipes import paths
+from eai_recipes.hardware import Gpu
+from eai_recipes.recipes.expand import check_deepspeed_json
+from eai_recipes.recipes.launch_env import parse_env, resolve_env
+from eai_recipes.recipes.profiles import available_profiles, load_profile, parse_sets, pick_profile_for
+from eai_recipes.recipes.render import STAGES, render
+from eai_recipes.recipes.sweeps import expand as expand_sweep
+from eai_recipes.recipes.validate import involved_keys, validate_rendered
 from eai_recipes.errors import EaiError
 
 
@@ -17,10 +24,10 @@ def in_tmp(tmp_path, monkeypatch) -> Path:
     return tmp_path
 
 
-@pytest.mark.parametrize("profile", recipes.available_profiles())
+@pytest.mark.parametrize("profile", available_profiles())
 def test_every_profile_renders_flat_yaml_with_its_command_and_validates(in_tmp, profile):
-    rendered = recipes.render(profile)
-    assert set(rendered.files) == set(recipes.STAGES)
+    rendered = render(profile)
+    assert set(rendered.files) == set(STAGES)
     for stage, path in rendered.files.items():
         text = path.read_text()
         first_lines = "\n".join(text.splitlines()[:3])
@@ -29,11 +36,11 @@ def test_every_profile_renders_flat_yaml_with_its_command_and_validates(in_tmp, 
         assert all(not isinstance(v, (dict, list)) for v in config.values()), "recipe must be flat"
         # No machine paths: everything is relative to the project root.
         assert not re.search(r":\s+/", text), text
-    recipes.validate_rendered(rendered)
+    validate_rendered(rendered)
 
 
 def test_paper_profile_holds_the_papers_hyperparameters(in_tmp):
-    train = yaml.safe_load(recipes.render("paper").files["train"].read_text())
+    train = yaml.safe_load(render("paper").files["train"].read_text())
     expected = {
         "model_name_or_path": "microsoft/phi-4", "template": "phi4", "quantization_bit": 4,
         "quantization_type": "nf4", "double_quantization": True, "num_train_epochs": 3.0, "bf16": True,
@@ -46,7 +53,7 @@ def test_paper_profile_holds_the_papers_hyperparameters(in_tmp):
 
 
 def test_predict_recipes_differ_only_by_the_adapter(in_tmp):
-    r = recipes.render("tiny")
+    r = render("tiny")
     base = yaml.safe_load(r.files["predict_base"].read_text())
     adapter = yaml.safe_load(r.files["predict_adapter"].read_text())
     assert adapter.pop("adapter_name_or_path") == "runs/tiny/adapter"
@@ -55,7 +62,7 @@ def test_predict_recipes_differ_only_by_the_adapter(in_tmp):
 
 
 def test_set_overrides_a_value_and_is_recorded_in_the_header(in_tmp):
-    r = recipes.render("tiny", recipes.parse_sets(["learning_rate=1e-4", "lora_rank=16"]), run_name="sweep1")
+    r = render("tiny", parse_sets(["learning_rate=1e-4", "lora_rank=16"]), run_name="sweep1")
     text = r.files["train"].read_text()
     config = yaml.safe_load(text)
     assert config["learning_rate"] == 1e-4 and config["lora_rank"] == 16
@@ -64,10 +71,10 @@ def test_set_overrides_a_value_and_is_recorded_in_the_header(in_tmp):
 
 
 def test_unknown_key_is_named_with_a_suggestion(in_tmp):
-    r = recipes.render("tiny", recipes.parse_sets(["lora_rnak=16"]))
+    r = render("tiny", parse_sets(["lora_rnak=16"]))
     assert "lora_rnak: 16" in r.files["train"].read_text()  # lands in the file, under ### overrides
     with pytest.raises(EaiError) as err:
-        recipes.validate_rendered(r, ["train"])
+        validate_rendered(r, ["train"])
     msg = str(err.value)
     assert "train.yaml" in msg and "unknown key 'lora_rnak'" in msg and "lora_rank" in msg
 
@@ -82,9 +89,9 @@ def test_unknown_key_is_named_with_a_suggestion(in_tmp):
     ],
 )
 def test_wrong_type_is_named_with_what_is_allowed(in_tmp, setting, words):
-    r = recipes.render("tiny", recipes.parse_sets([setting]))
+    r = render("tiny", parse_sets([setting]))
     with pytest.raises(EaiError) as err:
-        recipes.validate_rendered(r, ["train"])
+        validate_rendered(r, ["train"])
     for word in words:
         assert word in str(err.value)
 
@@ -92,9 +99,9 @@ def test_wrong_type_is_named_with_what_is_allowed(in_tmp, setting, words):
 def test_value_llamafactory_refuses_is_reported_with_the_file_and_the_keys_involved(in_tmp):
     # LLaMA-Factory only quantizes LoRA/OFT fine-tuning: "Quantization is only compatible with the LoRA or OFT
     # method." names neither key.
-    r = recipes.render("tiny", recipes.parse_sets(["finetuning_type=full"]))
+    r = render("tiny", parse_sets(["finetuning_type=full"]))
     with pytest.raises(EaiError) as err:
-        recipes.validate_rendered(r, ["train"])
+        validate_rendered(r, ["train"])
     assert str(err.value).startswith(
         "runs/tiny/train.yaml: finetuning_type=full (set in --set), quantization_bit=4 (set in recipes/eai.yaml): "
         "LLaMA-Factory refuses this recipe: Quantization")
@@ -115,7 +122,7 @@ def test_value_llamafactory_refuses_is_reported_with_the_file_and_the_keys_invol
     ],
 )
 def test_the_keys_a_refusal_is_about_are_found_from_its_words_and_the_values(message, config, keys):
-    assert sorted(recipes.involved_keys(message, config, "train")) == sorted(keys)
+    assert sorted(involved_keys(message, config, "train")) == sorted(keys)
 
 
 @pytest.mark.parametrize(
@@ -127,33 +134,33 @@ def test_the_keys_a_refusal_is_about_are_found_from_its_words_and_the_values(mes
     ],
 )
 def test_an_unknown_key_without_a_close_match_says_what_is_allowed(in_tmp, key, words):
-    r = recipes.render("tiny", recipes.parse_sets([f"{key}=3"]))
+    r = render("tiny", parse_sets([f"{key}=3"]))
     with pytest.raises(EaiError) as err:
-        recipes.validate_rendered(r, ["train"])
+        validate_rendered(r, ["train"])
     for word in words:
         assert word in str(err.value)
 
 
 def test_unknown_profile_lists_the_known_ones():
     with pytest.raises(EaiError) as err:
-        recipes.load_profile("papper")
+        load_profile("papper")
     assert "papper" in str(err.value) and "paper" in str(err.value) and "tiny" in str(err.value)
 
 
 @pytest.mark.parametrize("bad", ["learning_rate", "=3", ""])
 def test_set_without_key_value_is_refused(bad):
     with pytest.raises(EaiError, match="key=value"):
-        recipes.parse_sets([bad])
+        parse_sets([bad])
 
 
 def test_set_values_are_typed():
-    assert recipes.parse_sets(["a=5e-5", "b=true", "c=8", "d=hello"]) == {"a": 5e-5, "b": True, "c": 8, "d": "hello"}
+    assert parse_sets(["a=5e-5", "b=true", "c=8", "d=hello"]) == {"a": 5e-5, "b": True, "c": 8, "d": "hello"}
 
 
 def test_validate_command_checks_a_directory_recursively(in_tmp, capsys):
     from eai_recipes.cli import main
 
-    good = recipes.render("tiny")
+    good = render("tiny")
     bad = in_tmp / "nested" / "deeper" / "typo.yaml"
     bad.parent.mkdir(parents=True)
     bad.write_text(good.files["train"].read_text().replace("lora_rank:", "lora_rnak:"))
@@ -165,13 +172,13 @@ def test_validate_command_checks_a_directory_recursively(in_tmp, capsys):
 def test_bad_profile_file_names_file_and_key(tmp_path):
     (tmp_path / "odd.yaml").write_text("recipe: eai\nvalues: [1, 2]\n")
     with pytest.raises(EaiError) as err:
-        recipes.load_profile("odd", profiles_dir=tmp_path)
+        load_profile("odd", profiles_dir=tmp_path)
     assert "odd.yaml" in str(err.value) and "'values'" in str(err.value)
 
 
 # ----------------------------------------------------------------------------- the shipped recipes tree
 
-ROOT = Path(recipes.__file__).resolve().parent.parent
+ROOT = paths.ROOT
 ABSOLUTE = re.compile(r"^(/|~|[A-Za-z]:[\\/])")
 SECRET_VALUE = re.compile(r"(hf_[A-Za-z0-9]{10,}|sk-[A-Za-z0-9]{10,}|ghp_[A-Za-z0-9]{10,}|xox[bp]-)")
 SECRET_KEY = re.compile(r"(token|api_key|apikey|secret|password|passwd)$", re.IGNORECASE)
@@ -182,7 +189,7 @@ def test_shipped_recipes_tree_validates_recursively(capsys):
 
     assert main(["recipes", "validate", str(ROOT / "recipes")]) == 0
     out = capsys.readouterr().out
-    for name in recipes.available_profiles():
+    for name in available_profiles():
         assert f"profiles/{name}.yaml (profile" in out
     sweeps = sorted((ROOT / "recipes" / "sweeps").rglob("*.yaml"))
     assert sweeps, "no sweep is shipped"
@@ -197,15 +204,13 @@ def _rendered_texts(root: Path) -> dict[Path, str]:
 
 
 def test_no_rendered_file_holds_a_machine_path_or_a_secret(in_tmp, monkeypatch):
-    from eai_recipes import sweep
-
     monkeypatch.setenv("HF_TOKEN", "hf_abcdefghijklmnopqrstuvwxyz")  # the environment must not leak in
-    for name in recipes.available_profiles():
-        recipes.render(name)
+    for name in available_profiles():
+        render(name)
     for path in sorted((ROOT / "recipes" / "sweeps").rglob("*.yaml")):
-        sweep.expand(path)
+        expand_sweep(path)
     texts = _rendered_texts(in_tmp / "runs")
-    assert len([p for p in texts if p.name == "train.yaml"]) >= len(recipes.available_profiles()) + 2
+    assert len([p for p in texts if p.name == "train.yaml"]) >= len(available_profiles()) + 2
     machine = [str(in_tmp), str(ROOT), str(Path.home())]
     for path, text in texts.items():
         assert not any(m in text for m in machine), path
@@ -220,12 +225,12 @@ def test_no_rendered_file_holds_a_machine_path_or_a_secret(in_tmp, monkeypatch):
                                                    ("swanlab_api_key=abc123", "SWANLAB_API_KEY")])
 def test_a_secret_is_refused_and_pointed_at_the_environment(in_tmp, setting, env_name):
     with pytest.raises(EaiError) as err:
-        recipes.render("tiny", recipes.parse_sets([setting]))
+        render("tiny", parse_sets([setting]))
     assert setting.split("=")[0] in str(err.value) and env_name in str(err.value)
 
 
 def test_a_machine_path_is_rendered_with_a_warning(in_tmp, capsys):
-    recipes.render("tiny", recipes.parse_sets(["model_name_or_path=/srv/models/phi-4"]))
+    render("tiny", parse_sets(["model_name_or_path=/srv/models/phi-4"]))
     assert "model_name_or_path=/srv/models/phi-4 is a machine path" in capsys.readouterr().err
 
 
@@ -237,7 +242,7 @@ def test_an_absolute_out_inside_the_project_is_rendered_relative(in_tmp, capsys)
     assert "warning" not in captured.err
     assert "llamafactory-cli train elsewhere/tiny/train.yaml" in captured.out
     texts = _rendered_texts(in_tmp / "elsewhere")
-    assert len(texts) == len(recipes.STAGES)
+    assert len(texts) == len(STAGES)
     assert not any(str(in_tmp) in text for text in texts.values())
     assert yaml.safe_load(texts[in_tmp / "elsewhere" / "tiny" / "export.yaml"])["export_dir"] == "elsewhere/tiny/merged"
 
@@ -257,15 +262,15 @@ def test_an_absolute_out_outside_the_project_warns_once(tmp_path, monkeypatch, c
 
 
 def test_staged_files_leave_the_run_directory_alone_until_committed(in_tmp):
-    r = recipes.render("multi-gpu", stage_in=in_tmp / "scratch")
+    r = render("multi-gpu", stage_in=in_tmp / "scratch")
     assert not (in_tmp / "runs").exists()
     assert r.files["train"] == Path("runs/multi-gpu/train.yaml") and r.path_of("train").parent == in_tmp / "scratch"
     assert r.config("train")["deepspeed"] == "runs/multi-gpu/deepspeed.json"
-    recipes.validate_rendered(r)  # the DeepSpeed JSON is read from the scratch copy
+    validate_rendered(r)  # the DeepSpeed JSON is read from the scratch copy
     r.commit()
     assert r.staged is None and r.path_of("train") == r.files["train"]
     assert sorted(p.name for p in r.run_dir.iterdir()) == sorted(
-        ["deepspeed.json", *(f"{stage}.yaml" for stage in recipes.STAGES)])
+        ["deepspeed.json", *(f"{stage}.yaml" for stage in STAGES)])
     assert "llamafactory-cli train runs/multi-gpu/train.yaml" in r.files["train"].read_text()
 
 
@@ -277,7 +282,7 @@ def _header(path: Path) -> str:
 
 
 def test_launch_variables_of_the_profile_are_rendered_into_the_train_command(in_tmp):
-    r = recipes.render("multi-gpu")
+    r = render("multi-gpu")
     assert "#   FORCE_TORCHRUN=1 NPROC_PER_NODE=2 llamafactory-cli train runs/multi-gpu/train.yaml" in _header(
         r.files["train"])
     for stage in ("predict_base", "predict_adapter", "export"):
@@ -285,7 +290,7 @@ def test_launch_variables_of_the_profile_are_rendered_into_the_train_command(in_
 
 
 def test_multi_node_contract_is_rendered_and_documented(in_tmp):
-    header = _header(recipes.render("multi-node").files["train"])
+    header = _header(render("multi-node").files["train"])
     assert ("FORCE_TORCHRUN=1 NNODES=2 NPROC_PER_NODE=4 NODE_RANK=${NODE_RANK:?} MASTER_ADDR=${MASTER_ADDR:?} "
             "MASTER_PORT=29500 llamafactory-cli train runs/multi-node/train.yaml") in header
     for key in ("NNODES", "NODE_RANK", "MASTER_ADDR", "MASTER_PORT", "NPROC_PER_NODE"):
@@ -294,7 +299,7 @@ def test_multi_node_contract_is_rendered_and_documented(in_tmp):
 
 
 def test_env_option_overrides_the_profile_and_is_recorded(in_tmp):
-    r = recipes.render("multi-gpu", env=recipes.parse_env(["NPROC_PER_NODE=4"]), run_name="four")
+    r = render("multi-gpu", env=parse_env(["NPROC_PER_NODE=4"]), run_name="four")
     header = _header(r.files["train"])
     assert "FORCE_TORCHRUN=1 NPROC_PER_NODE=4 llamafactory-cli train runs/four/train.yaml" in header
     assert "--env NPROC_PER_NODE=4" in header
@@ -315,7 +320,7 @@ def test_env_option_overrides_the_profile_and_is_recorded(in_tmp):
 )
 def test_bad_launch_variables_are_named_with_what_is_allowed(items, words):
     with pytest.raises(EaiError) as err:
-        recipes.parse_env(items)
+        parse_env(items)
     for word in words:
         assert word in str(err.value)
 
@@ -323,19 +328,19 @@ def test_bad_launch_variables_are_named_with_what_is_allowed(items, words):
 def test_bad_env_in_a_profile_names_the_file(tmp_path):
     (tmp_path / "odd.yaml").write_text("recipe: eai\nenv: {NNODES: 3, NODE_RANK: 3, MASTER_ADDR: h}\nvalues: {}\n")
     with pytest.raises(EaiError, match=r"odd\.yaml.*NODE_RANK=3 must be below NNODES=3"):
-        recipes.load_profile("odd", profiles_dir=tmp_path)
+        load_profile("odd", profiles_dir=tmp_path)
 
 
 def test_required_launch_variables_come_from_the_environment():
-    env = recipes.load_profile("multi-node").env
+    env = load_profile("multi-node").env
     with pytest.raises(EaiError) as err:
-        recipes.resolve_env(env, {}, "multi-node")
+        resolve_env(env, {}, "multi-node")
     assert "NODE_RANK" in str(err.value) and "eai train --profile multi-node" in str(err.value)
-    resolved = recipes.resolve_env(env, {"NODE_RANK": "1", "MASTER_ADDR": "10.0.0.1"}, "multi-node")
+    resolved = resolve_env(env, {"NODE_RANK": "1", "MASTER_ADDR": "10.0.0.1"}, "multi-node")
     assert resolved == {"FORCE_TORCHRUN": "1", "NNODES": "2", "NPROC_PER_NODE": "4", "NODE_RANK": "1",
                         "MASTER_ADDR": "10.0.0.1", "MASTER_PORT": "29500"}
     with pytest.raises(EaiError, match="NODE_RANK=7 must be below NNODES=2"):
-        recipes.resolve_env(env, {"NODE_RANK": "7", "MASTER_ADDR": "10.0.0.1"}, "multi-node")
+        resolve_env(env, {"NODE_RANK": "7", "MASTER_ADDR": "10.0.0.1"}, "multi-node")
 
 
 # ----------------------------------------------------------------------------------------- distributed
@@ -345,7 +350,7 @@ def test_deepspeed_configs_are_copied_into_the_run_and_used_by_training_only(in_
     import json
 
     for profile, shipped, stage in (("multi-gpu", "zero2.json", 2), ("multi-node", "zero3.json", 3)):
-        r = recipes.render(profile)
+        r = render(profile)
         train = yaml.safe_load(r.files["train"].read_text())
         assert train["deepspeed"] == f"runs/{profile}/deepspeed.json"
         copy = json.loads(Path(train["deepspeed"]).read_text())
@@ -362,7 +367,7 @@ def test_every_shipped_deepspeed_config_leaves_batch_sizes_to_the_recipe():
     assert {p.stem for p in configs} >= {"zero2", "zero3"}
     for path in configs:
         config = json.loads(path.read_text())
-        assert recipes.check_deepspeed_json(path, str(path)) in (2, 3)
+        assert check_deepspeed_json(path, str(path)) in (2, 3)
         for key in ("train_batch_size", "train_micro_batch_size_per_gpu", "gradient_accumulation_steps"):
             assert config[key] == "auto", (path, key)
 
@@ -381,19 +386,19 @@ def test_every_shipped_deepspeed_config_leaves_batch_sizes_to_the_recipe():
 )
 def test_options_are_refused_where_they_cannot_work(in_tmp, profile, settings, words):
     with pytest.raises(EaiError) as err:
-        recipes.render(profile, recipes.parse_sets(settings))
+        render(profile, parse_sets(settings))
     for word in words:
         assert word in str(err.value)
 
 
 def test_ddp_backend_renders_under_a_torchrun_launch_and_validates(in_tmp):
-    r = recipes.render("tiny", recipes.parse_sets(["ddp_backend=gloo"]),
-                       env=recipes.parse_env(["FORCE_TORCHRUN=1", "NPROC_PER_NODE=2"]))
+    r = render("tiny", parse_sets(["ddp_backend=gloo"]),
+                       env=parse_env(["FORCE_TORCHRUN=1", "NPROC_PER_NODE=2"]))
     assert yaml.safe_load(r.files["train"].read_text())["ddp_backend"] == "gloo"
-    assert "ddp_backend applies under torchrun" in recipes.validate_rendered(r, ["train"])
-    bad = recipes.render("tiny", recipes.parse_sets(["ddp_backend=glue"]), env={"FORCE_TORCHRUN": "1"})
+    assert "ddp_backend applies under torchrun" in validate_rendered(r, ["train"])
+    bad = render("tiny", parse_sets(["ddp_backend=glue"]), env={"FORCE_TORCHRUN": "1"})
     with pytest.raises(EaiError, match="ddp_backend.*one of nccl, gloo"):
-        recipes.validate_rendered(bad, ["train"])
+        validate_rendered(bad, ["train"])
 
 
 def test_ray_profile_uses_only_the_ray_keys_of_llamafactory_0_9_5(in_tmp):
@@ -403,20 +408,20 @@ def test_ray_profile_uses_only_the_ray_keys_of_llamafactory_0_9_5(in_tmp):
 
     ray_keys = {f.name for f in dataclasses.fields(RayArguments)}
     assert ray_keys == {"ray_num_workers", "ray_init_kwargs", "master_addr", "master_port"}
-    r = recipes.render("ray")
+    r = render("ray")
     assert "#   USE_RAY=1 llamafactory-cli train runs/ray/train.yaml" in _header(r.files["train"])
     train = yaml.safe_load(r.files["train"].read_text())
     assert train["ray_num_workers"] == 4 and not {k for k in train if k.startswith("ray_")} - ray_keys
     for removed in ("ray_run_name=x", "ray_storage_path=x", "resources_per_worker=x", "placement_strategy=x"):
         with pytest.raises(EaiError, match="unknown key"):
-            recipes.validate_rendered(recipes.render("ray", recipes.parse_sets([removed])), ["train"])
+            validate_rendered(render("ray", parse_sets([removed])), ["train"])
 
 
 # ------------------------------------------------------------------------------ monitoring and speed
 
 
 def _train(profile: str, *settings: str) -> dict:
-    return yaml.safe_load(recipes.render(profile, recipes.parse_sets(list(settings))).files["train"].read_text())
+    return yaml.safe_load(render(profile, parse_sets(list(settings))).files["train"].read_text())
 
 
 def test_tracker_default_is_tensorboard_offline_with_the_loss_plot(in_tmp):
@@ -427,16 +432,16 @@ def test_tracker_default_is_tensorboard_offline_with_the_loss_plot(in_tmp):
 
 
 def test_tracker_swanlab_renders_llamafactorys_keys_local_by_default(in_tmp):
-    r = recipes.render("paper", recipes.parse_sets(["tracker=swanlab"]))
+    r = render("paper", parse_sets(["tracker=swanlab"]))
     train = yaml.safe_load(r.files["train"].read_text())
     assert {k: train[k] for k in ("use_swanlab", "swanlab_project", "swanlab_mode", "swanlab_run_name",
                                   "swanlab_logdir", "report_to")} == {
         "use_swanlab": True, "swanlab_project": "eai", "swanlab_mode": "local", "swanlab_run_name": "paper",
         "swanlab_logdir": "runs/paper/swanlog", "report_to": "none"}
-    recipes.validate_rendered(r, ["train"])
+    validate_rendered(r, ["train"])
     assert _train("paper", "tracker=swanlab", "swanlab_mode=cloud")["swanlab_mode"] == "cloud"
     with pytest.raises(EaiError, match="swanlab_mode.*one of cloud, local"):
-        recipes.validate_rendered(recipes.render("paper", recipes.parse_sets(["tracker=swanlab",
+        validate_rendered(render("paper", parse_sets(["tracker=swanlab",
                                                                               "swanlab_mode=offline"])), ["train"])
 
 
@@ -453,7 +458,7 @@ def test_tracker_wandb_and_bad_trackers(in_tmp):
 
 
 def test_speed_options_go_only_into_the_stages_where_they_are_valid(in_tmp):
-    r = recipes.render("a100", recipes.parse_sets(["enable_liger_kernel=true"]))
+    r = render("a100", parse_sets(["enable_liger_kernel=true"]))
     configs = {stage: yaml.safe_load(path.read_text()) for stage, path in r.files.items()}
     assert configs["train"]["flash_attn"] == "fa2" and configs["train"]["neat_packing"] is True
     assert configs["train"]["enable_liger_kernel"] is True
@@ -461,7 +466,7 @@ def test_speed_options_go_only_into_the_stages_where_they_are_valid(in_tmp):
         assert configs[stage]["flash_attn"] == "fa2"
         assert "neat_packing" not in configs[stage] and "enable_liger_kernel" not in configs[stage]
     assert not {"flash_attn", "neat_packing", "enable_liger_kernel"} & set(configs["export"])
-    notes = recipes.validate_rendered(r)
+    notes = validate_rendered(r)
     assert any("enable_liger_kernel" in n for n in notes) or importlib.util.find_spec("liger_kernel")
 
 
@@ -476,11 +481,11 @@ def test_colab_t4_profile_is_fp16_with_gradient_checkpointing(in_tmp):
 
 
 def test_keys_no_template_names_reach_the_train_files_but_not_export(in_tmp):
-    r = recipes.render("tiny", recipes.parse_sets(["adam_beta2=0.99"]))
+    r = render("tiny", parse_sets(["adam_beta2=0.99"]))
     for stage in ("train", "predict_base", "predict_adapter"):
         assert "adam_beta2: 0.99  # from --set" in r.files[stage].read_text()
     assert "adam_beta2" not in yaml.safe_load(r.files["export"].read_text())
-    recipes.validate_rendered(r)
+    validate_rendered(r)
 
 
 def test_a_typo_in_a_profile_is_caught_naming_the_profile(tmp_path, monkeypatch, capsys):
@@ -511,24 +516,24 @@ def test_a_serving_profile_is_skipped_not_misread(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("gpu", "profile"),
     [
-        (recipes.Gpu("NVIDIA L4", 22.5, (8, 9)), "paper"),
-        (recipes.Gpu("Tesla T4", 15.0, (7, 5)), "colab-t4"),
-        (recipes.Gpu("NVIDIA A100-SXM4-40GB", 39.6, (8, 0)), "a100"),
-        (recipes.Gpu("NVIDIA H100 80GB HBM3", 79.6, (9, 0)), "a100"),
-        (recipes.Gpu("NVIDIA L40S", 44.4, (8, 9)), "paper"),  # not an L4; bf16 -> the bf16 one-GPU profile
-        (recipes.Gpu("Quadro RTX 8000", 47.0, (7, 5)), "colab-t4"),  # no bf16 -> fp16
+        (Gpu("NVIDIA L4", 22.5, (8, 9)), "paper"),
+        (Gpu("Tesla T4", 15.0, (7, 5)), "colab-t4"),
+        (Gpu("NVIDIA A100-SXM4-40GB", 39.6, (8, 0)), "a100"),
+        (Gpu("NVIDIA H100 80GB HBM3", 79.6, (9, 0)), "a100"),
+        (Gpu("NVIDIA L40S", 44.4, (8, 9)), "paper"),  # not an L4; bf16 -> the bf16 one-GPU profile
+        (Gpu("Quadro RTX 8000", 47.0, (7, 5)), "colab-t4"),  # no bf16 -> fp16
     ],
 )
 def test_auto_picks_the_profile_for_the_gpu_and_says_why(gpu, profile):
-    profiles = [recipes.load_profile(n) for n in recipes.available_profiles()]
-    name, why = recipes.pick_profile_for(gpu, profiles)
+    profiles = [load_profile(n) for n in available_profiles()]
+    name, why = pick_profile_for(gpu, profiles)
     assert name == profile
     assert gpu.name in why and ("bf16" in why)
 
 
 def test_auto_warns_when_the_gpu_is_smaller_than_the_profile_needs():
-    profiles = [recipes.load_profile(n) for n in recipes.available_profiles()]
-    name, why = recipes.pick_profile_for(recipes.Gpu("NVIDIA L4", 12.0, (8, 9)), profiles)
+    profiles = [load_profile(n) for n in available_profiles()]
+    name, why = pick_profile_for(Gpu("NVIDIA L4", 12.0, (8, 9)), profiles)
     assert name == "paper" and "warning" in why and "16 GB" in why
 
 
@@ -538,12 +543,12 @@ def test_auto_without_a_gpu_points_at_the_demo(in_tmp):
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
     with pytest.raises(EaiError, match="no CUDA GPU.*make demo"):
-        recipes.render("auto")
+        render("auto")
 
 
 def test_every_gpu_profile_states_its_memory_need():
-    for name in recipes.available_profiles():
-        profile = recipes.load_profile(name)
+    for name in available_profiles():
+        profile = load_profile(name)
         if profile.requires_gpu:
             assert profile.gpu_memory_gb and profile.gpu_memory_gb > 0, name
 
@@ -551,13 +556,13 @@ def test_every_gpu_profile_states_its_memory_need():
 @pytest.mark.parametrize("name", ["my run", "../outside", "a/../../b", ""])
 def test_run_names_that_would_break_a_path_or_torchrun_are_refused(in_tmp, name):
     with pytest.raises(EaiError, match="run name"):
-        recipes.render("tiny", run_name=name or "/")
+        render("tiny", run_name=name or "/")
 
 
 def test_a_rendered_ray_file_with_a_mapping_is_still_validated(in_tmp, capsys):
     from eai_recipes.cli import main
 
-    r = recipes.render("ray", recipes.parse_sets(["ray_init_kwargs={num_cpus: 4}"]))
+    r = render("ray", parse_sets(["ray_init_kwargs={num_cpus: 4}"]))
     assert yaml.safe_load(r.files["train"].read_text())["ray_init_kwargs"] == {"num_cpus": 4}
     assert main(["recipes", "validate", str(r.files["train"])]) == 0
     assert "(config" in capsys.readouterr().out

@@ -8,14 +8,15 @@ WebUI's own listing function first, and start it from the project root where `ea
 
 from __future__ import annotations
 
-import argparse
 import os
-import subprocess
+import signal
 import sys
 from pathlib import Path
 
 from eai_recipes import paths
 from eai_recipes.errors import EaiError
+from eai_recipes.launch.preflight import llamafactory_cli
+from eai_recipes.launch.run import restore_signals, start_child, stop_child
 
 LOOPBACK = "127.0.0.1"
 DEFAULT_PORT = 7860
@@ -52,38 +53,28 @@ def webui_env(host: str | None, port: int | None, share: bool, environ: dict[str
 
 
 def command() -> list[str]:
-    from eai_recipes.launch import llamafactory_cli
-
     return [llamafactory_cli(), "webui"]
 
 
-def cmd_webui(args: argparse.Namespace) -> int:
+def start_webui(host: str | None = None, port: int | None = None, share: bool = False) -> int:
+    """Check the datasets, then run `llamafactory-cli webui` until it ends; Ctrl-C or SIGTERM stop it and
+    everything it started. Returns its exit code."""
     names = check_datasets()
-    env = webui_env(args.host, args.port, args.share, dict(os.environ))
+    env = webui_env(host, port, share, dict(os.environ))
     host, port = env["GRADIO_SERVER_NAME"], env["GRADIO_SERVER_PORT"]
     print(f"eai: WebUI datasets ({paths.DATA_DIR}/dataset_info.json): {', '.join(names)}", file=sys.stderr)
     if host not in (LOOPBACK, "localhost", "::1"):
         print(f"eai: warning: the WebUI listens on {host}: anyone who can reach this machine can use it, and it "
               "can start training runs and read local files", file=sys.stderr)
-    if args.share:
+    if share:
         print("eai: warning: --share publishes the WebUI on a public gradio.live link", file=sys.stderr)
     print(f"eai: starting LLaMA-Factory's WebUI on http://{host}:{port} from {Path.cwd()} (Ctrl-C stops it)",
           file=sys.stderr, flush=True)
+    proc = start_child(command(), env=env)
     try:
-        return subprocess.run(command(), env=env, check=False).returncode
+        return proc.wait()
     except KeyboardInterrupt:
+        stop_child(proc, signal.SIGINT)
         return 0
-
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "webui", help="start LLaMA-Factory's WebUI with our datasets listed (loopback only by default)",
-        description="Check data/dataset_info.json with the WebUI's own dataset listing, then run "
-                    "`llamafactory-cli webui` from this directory so its dataset dropdown lists our datasets "
-                    "(dataset dir: data). It binds to 127.0.0.1 unless --host or GRADIO_SERVER_NAME says "
-                    "otherwise. It writes llamaboard_cache/, llamaboard_config/ and saves/ here.",
-    )
-    p.add_argument("--host", help=f"address to listen on (default: GRADIO_SERVER_NAME or {LOOPBACK})")
-    p.add_argument("--port", type=int, help=f"port (default: GRADIO_SERVER_PORT or {DEFAULT_PORT})")
-    p.add_argument("--share", action="store_true", help="also publish a public gradio.live link (off by default)")
-    p.set_defaults(func=cmd_webui)
+    finally:
+        restore_signals(proc)

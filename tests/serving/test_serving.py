@@ -327,13 +327,13 @@ def test_prepare_screens_limits_and_budgets(pipeline):
 
 
 def _clean(text: str) -> str:
-    from eai_recipes import textguard
+    from eai_recipes.serving import textguard
 
     return textguard.clean_output(text, name="EAI", author="G033")
 
 
 def _stream_pieces(raw: str, cut: bool) -> tuple[list[str], str, StreamCleaner]:
-    from eai_recipes import textguard
+    from eai_recipes.serving import textguard
 
     cleaner = StreamCleaner(_clean, textguard.tidy_whitespace)
     deltas = [cleaner.feed(word + " ") for word in raw.split(" ")]
@@ -353,7 +353,7 @@ def _stream_pieces(raw: str, cut: bool) -> tuple[list[str], str, StreamCleaner]:
 def test_stream_sends_the_clean_whole_answer(raw):
     """Streamed deltas add up to the cleaned whole answer (cut at a sentence when stopped early), and no
     template token, training leftover or other model's name is ever sent."""
-    from eai_recipes import textguard
+    from eai_recipes.serving import textguard
 
     for cut in (False, True):
         deltas, final, cleaner = _stream_pieces(raw, cut)
@@ -386,7 +386,7 @@ def test_stream_rewrite_of_sent_words_is_reported():
 
 
 def test_stream_holds_back_a_split_template_token():
-    from eai_recipes import textguard
+    from eai_recipes.serving import textguard
 
     cleaner = StreamCleaner(_clean, textguard.tidy_whitespace)
     sent = [cleaner.feed(p) for p in ("Breathing", " slowly <|", "im_end", "|>", " helps.")]
@@ -537,7 +537,7 @@ def test_crisis_earlier_in_the_conversation_keeps_resources(server):
 
 @pytest.mark.integration
 def test_empty_message_gets_a_gentle_prompt_without_the_model(server):
-    from eai_recipes import textguard
+    from eai_recipes.serving import textguard
 
     for messages in ([{"role": "user", "content": ""}], [{"role": "user", "content": "  \n\t"}]):
         body = chat(server, messages).json()

@@ -11,7 +11,6 @@ stderr, never invented.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import json
 import random
@@ -25,7 +24,8 @@ from typing import Any, Callable
 
 import yaml
 
-from eai_recipes import __version__, paths, recipes
+from eai_recipes import __version__, paths
+from eai_recipes.config import load_yaml_mapping
 from eai_recipes.errors import EaiError
 
 CARD_MARKER = "<!-- model card written by `eai report` -->"
@@ -94,9 +94,9 @@ def _json(path: Path) -> Any | None:
 
 
 def load_run(run_dir: Path) -> RunInfo:
-    train = recipes.load_yaml_mapping(run_dir / "train.yaml")
+    train = load_yaml_mapping(run_dir / "train.yaml")
     predict_path = run_dir / "predict_adapter.yaml"
-    predict = recipes.load_yaml_mapping(predict_path) if predict_path.is_file() else {}
+    predict = load_yaml_mapping(predict_path) if predict_path.is_file() else {}
     adapter = run_dir / "adapter"
     manifest_path = Path(str(train.get("dataset_dir", paths.DATA_DIR))) / "manifest.json"
     info = RunInfo(
@@ -550,32 +550,3 @@ def write_report(run_dir: Path, out_dir: Path | None = None, *, samples: int = 5
     for part in info.missing:
         print(f"eai report: warning: missing {part}", file=sys.stderr)
     return written
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    if args.samples < 0:
-        raise EaiError(f"--samples {args.samples}: must be 0 or more")
-    written = write_report(resolve_run(args.run), Path(args.out) if args.out else None, samples=args.samples,
-                           seed=args.seed, adapter_card=not args.no_adapter_card)
-    for label, path in written.items():
-        print(f"  {label:14s} {path.as_posix()}")
-    return 0
-
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "report", help="write a run's report (recipe, data, loss, metrics, samples) and its model card",
-        description="Write runs/<run>/report/report.md and a self-contained report.html (images embedded): the "
-                    "recipe, the data manifest (rows and licences per source), the training-loss curve, the "
-                    "metric table with bootstrap intervals (from `eai eval`), the checkpoint choice (from `eai "
-                    "eval --checkpoints`), side-by-side sample answers (base vs EAI), and a model card (intended "
-                    "use, not a substitute for professional care, data and licences, evaluation, limitations), "
-                    "also written as MODEL_CARD.md and as the adapter's README.md.",
-    )
-    p.add_argument("run", metavar="RUN", help="run name under runs/ (e.g. demo) or a run directory")
-    p.add_argument("--out", help="output directory (default: runs/<run>/report)")
-    p.add_argument("--samples", type=int, default=5, help="side-by-side sample answers (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the sample draw (default: %(default)s)")
-    p.add_argument("--no-adapter-card", action="store_true",
-                   help="do not write the card to runs/<run>/adapter/README.md")
-    p.set_defaults(func=cmd_report)

@@ -5,11 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from eai_recipes import recipes, sweep
+from eai_recipes.launch.resume import TRAIN_RECORD
+from eai_recipes.launch.sweep import run as run_sweep
+from eai_recipes.recipes.sweeps import SWEEPS_DIR, expand as expand_sweep, resolve_path
 from eai_recipes.cli import main
 from eai_recipes.errors import EaiError
 
-SHIPPED = sorted(recipes.SWEEPS_DIR.rglob("*.yaml"))
+SHIPPED = sorted(SWEEPS_DIR.rglob("*.yaml"))
 
 
 @pytest.fixture
@@ -25,7 +27,7 @@ def _write(path: Path, text: str) -> Path:
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
 def test_every_shipped_sweep_expands_to_valid_recipes(in_tmp, path):
-    points = sweep.expand(path)
+    points = expand_sweep(path)
     assert len(points) >= 2
     for p in points:
         assert re.fullmatch(r"[A-Za-z0-9.+_-]+", p.name), p.name
@@ -34,7 +36,7 @@ def test_every_shipped_sweep_expands_to_valid_recipes(in_tmp, path):
 
 
 def test_grid_times_points_with_readable_names(in_tmp):
-    points = sweep.expand(recipes.SWEEPS_DIR / "lr_rank.yaml")
+    points = expand_sweep(SWEEPS_DIR / "lr_rank.yaml")
     assert [p.name for p in points] == ["r8_alpha16_lr5e-5", "r8_alpha16_lr1e-4", "r8_alpha16_lr2e-4",
                                         "r16_alpha32_lr5e-5", "r16_alpha32_lr1e-4", "r16_alpha32_lr2e-4"]
     import yaml
@@ -48,7 +50,7 @@ def test_invalid_points_fail_at_expansion_and_nothing_runs(in_tmp, capsys):
     path = _write(in_tmp / "bad.yaml", "profile: tiny\npoints:\n  - {learning_rate: 1.0e-4}\n"
                                        "  - {learning_rate: fast}\n  - {lora_rnak: 4}\n")
     with pytest.raises(EaiError) as err:
-        sweep.expand(path)
+        expand_sweep(path)
     msg = str(err.value)
     assert "2 of 3 points are invalid, so nothing ran" in msg
     assert "point 2 (learning_rate=fast)" in msg and "expected a number" in msg
@@ -72,7 +74,7 @@ def test_invalid_points_fail_at_expansion_and_nothing_runs(in_tmp, capsys):
 )
 def test_bad_sweep_files_are_named(in_tmp, text, words):
     with pytest.raises(EaiError) as err:
-        sweep.expand(_write(in_tmp / "s.yaml", text))
+        expand_sweep(_write(in_tmp / "s.yaml", text))
     for word in words:
         assert word in str(err.value)
 
@@ -93,18 +95,16 @@ OLD_FILE = "# the train.yaml this adapter was trained with\n"
 
 
 def _staged_configs(path: Path, tmp: Path) -> dict[str, dict]:
-    return {p.name: p.rendered.config("train") for p in sweep.expand(path, staging=tmp / "scratch")}
+    return {p.name: p.rendered.config("train") for p in expand_sweep(path, staging=tmp / "scratch")}
 
 
 def _trained(run_dir: Path, record: dict, *, finished: bool = True, checkpoint: int | None = None) -> None:
     """A run directory as `eai train` leaves it: the recorded train config, the files it ran, an adapter."""
     import json
 
-    from eai_recipes import launch
-
     adapter = run_dir / "adapter"
     adapter.mkdir(parents=True)
-    (run_dir / launch.TRAIN_RECORD).write_text(json.dumps(record))
+    (run_dir / TRAIN_RECORD).write_text(json.dumps(record))
     (run_dir / "train.yaml").write_text(OLD_FILE)
     if finished:
         (adapter / "train_results.json").write_text("{}")
@@ -115,16 +115,14 @@ def _trained(run_dir: Path, record: dict, *, finished: bool = True, checkpoint: 
 
 @pytest.fixture
 def no_training(monkeypatch) -> list[str]:
-    """launch.train replaced by a recorder: which points a sweep would train."""
-    from eai_recipes import launch
-
+    """train replaced by a recorder: which points a sweep would train."""
     trained: list[str] = []
 
     def fake_train(rendered, *, fresh=False, quiet=False, **_):
         trained.append(rendered.run_dir.name)
         return rendered.run_dir / "adapter"
 
-    monkeypatch.setattr(launch, "train", fake_train)
+    monkeypatch.setattr("eai_recipes.launch.sweep.train", fake_train)
     return trained
 
 
@@ -137,7 +135,7 @@ def test_a_finished_point_whose_recipe_changed_stops_the_sweep_before_anything_r
     _trained(runs / "lr2e-3", configs["lr2e-3"])
 
     with pytest.raises(EaiError) as err:
-        sweep.run(path, dry_run=True)
+        run_sweep(path, dry_run=True)
     out = capsys.readouterr().out
     assert "[1/2] lr1e-3: holds a finished adapter of a different recipe (changed: lora_rank: 16 -> 8): " \
            "the sweep would stop" in out
@@ -155,7 +153,7 @@ def test_a_finished_point_whose_recipe_changed_stops_the_sweep_before_anything_r
         assert (runs / name / "train.yaml").read_text() == OLD_FILE, "the run directory still describes its adapter"
     assert not (runs / "results.md").exists()
 
-    points = sweep.run(path, fresh=True)  # --fresh starts every point over
+    points = run_sweep(path, fresh=True)  # --fresh starts every point over
     assert no_training == ["lr1e-3", "lr2e-3"] and all(p.status == "trained" for p in points)
     assert (runs / "lr1e-3" / "train.yaml").read_text() != OLD_FILE
 
@@ -179,14 +177,14 @@ def test_finished_points_are_skipped_and_only_points_that_run_get_new_files(in_t
     _trained(runs / "lr1e-3", configs["lr1e-3"])
     _trained(runs / "lr2e-3", {**configs["lr2e-3"], "logging_steps": 1}, finished=False, checkpoint=2)
 
-    sweep.run(path, dry_run=True)
+    run_sweep(path, dry_run=True)
     out = capsys.readouterr().out
     assert "[1/3] lr1e-3: finished, would skip" in out
     assert "[2/3] lr2e-3: would resume from checkpoint-2" in out  # logging_steps may change on resume
     assert "[3/3] lr4e-3: would train" in out
     assert (runs / "lr2e-3" / "train.yaml").read_text() == OLD_FILE and not (runs / "lr4e-3").exists()
 
-    points = sweep.run(path)
+    points = run_sweep(path)
     assert no_training == ["lr2e-3", "lr4e-3"]
     assert [p.status for p in points] == ["skipped (finished)", "trained", "trained"]
     assert (runs / "lr1e-3" / "train.yaml").read_text() == OLD_FILE
@@ -197,7 +195,7 @@ def test_finished_points_are_skipped_and_only_points_that_run_get_new_files(in_t
 
 def test_unknown_sweep_lists_the_shipped_ones(in_tmp):
     with pytest.raises(EaiError, match="tiny_lr"):
-        sweep.resolve_path("nope")
+        resolve_path("nope")
 
 
 @pytest.mark.integration

@@ -19,7 +19,7 @@ from eai_recipes.evaluation.checkpoints import (checkpoint_config, choose_best, 
                                                 score_checkpoints)
 from eai_recipes.evaluation.plots import loss_history, plot_checkpoints
 
-FIXTURES = Path(__file__).parent / "fixtures" / "evaluation"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "evaluation"
 PAIRS = [
     ("The cats are running in the garden.", "the cat is running in the garden"),
     ("I hear how tired you are; resting is allowed.", "It sounds like you're exhausted. It's okay to rest."),
@@ -199,7 +199,7 @@ def test_empty_answers_are_counted_and_shown(project):
 def test_eval_options_are_checked_before_any_work(project):
     import argparse
 
-    from eai_recipes.evaluation import register
+    from eai_recipes.cli.evaluation import register
 
     parser = argparse.ArgumentParser(prog="eai")
     register(parser.add_subparsers())

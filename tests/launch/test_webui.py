@@ -11,35 +11,35 @@ from pathlib import Path
 
 import pytest
 
-from eai_recipes import webui
+from eai_recipes.launch.webui import check_datasets as webui_check_datasets, listed_datasets, webui_env
 from eai_recipes.errors import EaiError
 
 
 def test_llamafactorys_webui_listing_sees_our_datasets(workdir, monkeypatch):
     monkeypatch.chdir(workdir)  # where `eai webui` starts it: the dataset dir is data/, relative
-    names = webui.listed_datasets()
+    names = listed_datasets()
     assert {"eai_train", "eai_val"} <= set(names)
     registered = json.loads((workdir / "data" / "dataset_info.json").read_text())
     assert set(names) == {k for k, v in registered.items() if not v.get("ranking")}
-    assert webui.check_datasets() == names
+    assert webui_check_datasets() == names
 
 
 def test_missing_or_broken_dataset_info_is_an_error_not_an_empty_dropdown(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(EaiError, match="eai data build"):
-        webui.check_datasets()
+        webui_check_datasets()
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "dataset_info.json").write_text("{not json")
     with pytest.raises(EaiError, match="lists no training dataset"):
-        webui.check_datasets()
+        webui_check_datasets()
 
 
 def test_binds_to_loopback_unless_told_otherwise():
-    env = webui.webui_env(None, None, False, {"GRADIO_SHARE": "1"})
+    env = webui_env(None, None, False, {"GRADIO_SHARE": "1"})
     assert env["GRADIO_SERVER_NAME"] == "127.0.0.1" and env["GRADIO_SERVER_PORT"] == "7860"
     assert env["GRADIO_SHARE"] == "0" and env["GRADIO_ANALYTICS_ENABLED"] == "False"
-    assert webui.webui_env(None, None, False, {"GRADIO_SERVER_NAME": "0.0.0.0"})["GRADIO_SERVER_NAME"] == "0.0.0.0"
-    told = webui.webui_env("0.0.0.0", 8000, True, {"GRADIO_SERVER_NAME": "10.1.1.1"})
+    assert webui_env(None, None, False, {"GRADIO_SERVER_NAME": "0.0.0.0"})["GRADIO_SERVER_NAME"] == "0.0.0.0"
+    told = webui_env("0.0.0.0", 8000, True, {"GRADIO_SERVER_NAME": "10.1.1.1"})
     assert (told["GRADIO_SERVER_NAME"], told["GRADIO_SERVER_PORT"], told["GRADIO_SHARE"]) == ("0.0.0.0", "8000", "1")
 
 

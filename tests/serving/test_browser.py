@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from eai_recipes import safety
-from test_serving import CRISIS_TEXTS, Server, _files_with
+from tests.serving.test_serving import CRISIS_TEXTS, Server, _files_with
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from eai_recipes import textguard as tg
+from eai_recipes.serving import textguard as tg
 
 # ---------------------------------------------------------------------------------------- special tokens
 

@@ -22,23 +22,23 @@ import pytest
 import yaml
 from scipy import stats
 
-from eai_recipes import humaneval
+from eai_recipes.cli import humaneval as humaneval_cli
 from eai_recipes.errors import EaiError
 from eai_recipes.humaneval.items import ITEM_IDS
 from eai_recipes.humaneval.questions import load_questions
 
-FIXTURES = Path(__file__).parent / "fixtures" / "humaneval"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "humaneval"
 RESPONSES = FIXTURES / "responses.csv"
 BASE_PREDICTIONS = FIXTURES / "generated_predictions_base.jsonl"
 TUNED_ANSWERS = FIXTURES / "answers_tuned.json"
-QUESTIONS = Path(__file__).parent.parent / "dataset_info" / "humaneval_questions.json"
-ROOT = Path(__file__).parent.parent
+QUESTIONS = Path(__file__).resolve().parents[2] / "dataset_info" / "humaneval_questions.json"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def eai(*argv: str) -> int:
     """Run `eai humaneval ...` through the module's own argument parser and command functions."""
     parser = argparse.ArgumentParser(prog="eai")
-    humaneval.register(parser.add_subparsers(required=True))
+    humaneval_cli.register(parser.add_subparsers(required=True))
     args = parser.parse_args(["humaneval", *argv])
     return args.func(args)
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-from pathlib import Path
 
+from eai_recipes.cli.common import add_render_options, prepare
 from eai_recipes.errors import EaiError
 
 BACKENDS = ("auto", "llamafactory", "vllm")
@@ -22,54 +21,12 @@ def _settings(args: argparse.Namespace):
         raise EaiError(f"bootstrap options: {exc}") from None
 
 
-def choose_backend(requested: str, run_dir: Path) -> str:
-    """`auto` takes vLLM only where it can run and the merged model it needs exists; otherwise LLaMA-Factory's
-    predict, saying why, so that a user with a GPU knows the fast path is there."""
-    if requested != "auto":
-        return requested
-    from eai_recipes.evaluation import vllm_backend
-
-    reason = vllm_backend.unavailable_reason()
-    if reason is None and not (run_dir / "merged" / "config.json").exists():
-        reason = f"no merged model at {run_dir / 'merged'} (run `eai export` first)"
-    if reason is None:
-        return "vllm"
-    print(f"==> predict backend: llamafactory-cli ({reason} for the vLLM path)", file=sys.stderr)
-    return "llamafactory"
-
-
-def run_predictions(rendered, backend: str, *, quiet: bool = True) -> tuple[Path, dict[str, float]]:
-    """Predict with the base model and the fine-tuned one; return the predictions dir and wall seconds."""
-    from eai_recipes import launch
-
-    wall: dict[str, float] = {}
-    if backend == "llamafactory":
-        for which in ("base", "adapter"):
-            start = time.monotonic()
-            launch.predict(rendered, which, quiet=quiet)
-            wall[which] = time.monotonic() - start
-        return rendered.run_dir / "predict", wall
-    from eai_recipes.evaluation import vllm_backend
-
-    merged = rendered.run_dir / "merged"
-    if not (merged / "config.json").exists():
-        raise EaiError(f"--backend vllm predicts with the merged model and {merged} has none: run "
-                       f"`eai export --profile {rendered.profile.name}` first")
-    launch.check_datasets(rendered.values, ("eval_dataset",))
-    out = rendered.run_dir / "predict-vllm"
-    for which, model in (("base", str(rendered.values["model_name_or_path"])), ("adapter", merged.as_posix())):
-        start = time.monotonic()
-        vllm_backend.predict(rendered.values, model, out / which)
-        wall[which] = time.monotonic() - start
-    return out, wall
-
-
 def cmd_eval(args: argparse.Namespace) -> int:
-    from eai_recipes import launch
     from eai_recipes.evaluation import checkpoints, compare
+    from eai_recipes.evaluation.predictions import choose_backend, run_predictions
 
     settings = _settings(args)
-    rendered = launch.prepare(args)  # renders like `eai predict` does, with the same options
+    rendered = prepare(args)  # renders like `eai predict` does, with the same options
     if args.checkpoints:
         if args.backend == "vllm":
             raise EaiError("--checkpoints predicts with llamafactory-cli (each checkpoint is an adapter; vLLM "
@@ -105,9 +62,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from eai_recipes import recipes
-    from eai_recipes.evaluation.bootstrap import (DEFAULT_CONFIDENCE, DEFAULT_METHOD, DEFAULT_RESAMPLES,
-                                                  DEFAULT_SEED)
+    from eai_recipes.evaluation.bootstrap import (
+        DEFAULT_CONFIDENCE,
+        DEFAULT_METHOD,
+        DEFAULT_RESAMPLES,
+        DEFAULT_SEED,
+    )
 
     p = subparsers.add_parser(
         "eval", help="base vs fine-tuned ROUGE with confidence intervals, or choose the best checkpoint",
@@ -123,7 +83,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "beside the training loss: runs/<run>/eval/checkpoints.{json,md,png}."
         ),
     )
-    recipes.add_render_options(p)
+    add_render_options(p)
     p.add_argument("--skip-predict", action="store_true", help="score existing predictions only")
     p.add_argument("--verbose", action="store_true",
                    help="stream LLaMA-Factory's full output (it always goes to runs/<run>/logs/)")

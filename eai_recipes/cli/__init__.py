@@ -1,4 +1,6 @@
-"""The `eai` command. Each stage module registers its own sub-commands; this file only wires them."""
+"""The `eai` command: the only place that parses argv. One module per command; each has `register(subparsers)`
+and calls plain library functions. Heavy imports (torch, llamafactory) stay inside those functions so that
+`eai --help` is instant."""
 
 from __future__ import annotations
 
@@ -9,21 +11,20 @@ import sys
 from eai_recipes import __version__
 from eai_recipes.errors import EaiError
 
-# Stage modules, each with `register(subparsers)`. Heavy imports (torch, llamafactory) stay inside the
-# command functions so that `eai --help` is instant.
-STAGES = (
-    "eai_recipes.tiny_model",
-    "eai_recipes.data",
-    "eai_recipes.recipes",
-    "eai_recipes.launch",
-    "eai_recipes.sweep",
-    "eai_recipes.webui",
-    "eai_recipes.evaluation",
-    "eai_recipes.report",
-    "eai_recipes.humaneval",
-    "eai_recipes.safety",
-    "eai_recipes.serving",
-    "eai_recipes.demo",
+# In pipeline order, as `eai --help` lists them.
+COMMANDS = (
+    "tiny_model",
+    "data",
+    "recipes",
+    "launch",
+    "sweep",
+    "webui",
+    "evaluation",
+    "report",
+    "humaneval",
+    "safety",
+    "serve",
+    "demo",
 )
 
 
@@ -37,14 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"eai-recipes {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in STAGES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:  # stage not written yet
-                continue
-            raise
-        module.register(subparsers)
+    for name in COMMANDS:
+        importlib.import_module(f"eai_recipes.cli.{name}").register(subparsers)
     return parser
 
 
