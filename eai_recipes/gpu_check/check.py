@@ -97,6 +97,7 @@ class Context:
     shape: Any = PHI4
     shape_steps: int = SHAPE_STEPS
     cutoff: int | None = None  # None: the recipe's cutoff_len (1024)
+    extra_sets: dict[str, Any] = field(default_factory=dict)  # tests only: e.g. a smaller accumulation on CPU
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -604,7 +605,7 @@ def _shape_sets(ctx: Context, layers: int) -> dict[str, Any]:
         sets["cutoff_len"] = ctx.cutoff
     if ctx.allow_cpu:
         sets.update(bf16=False, fp16=False, flash_attn="disabled")
-    return sets
+    return {**sets, **ctx.extra_sets}
 
 
 def make_shape_train(profile: str, layers: int, stage: str = "sft") -> Callable[[Context, StepResult], None]:
