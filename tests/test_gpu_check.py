@@ -259,12 +259,15 @@ def test_datasets_make_every_training_row_longer_than_the_cutoff(tmp_path, tiny_
 
 @pytest.mark.integration
 def test_phi4_shaped_two_layers_train_one_qlora_step_on_cpu(tmp_path, tiny_model):
-    """Phi-4's real widths (hidden 5120, 40 heads, 10 KV heads, MLP 17920) with 2 layers and the tiny
-    tokenizer's small vocabulary: one 4-bit QLoRA step through llamafactory-cli, via the check's own step."""
+    """Phi-4's proportions (head_dim 128, 4 query heads per key-value head, MLP 3.5 x hidden) at a tenth of its
+    width, 2 layers, and a small vocabulary (the tiny tokenizer's, plus rows it cannot decode): one 4-bit QLoRA
+    step through llamafactory-cli, via the check's own step. (Phi-4's full width, 680M parameters for 2
+    layers, took minutes on a shared 2-core CPU: the GPU check runs that.)"""
     work = tmp_path / "work"
     shutil.copytree(tiny_model, work / "models" / "tiny-phi4")
     check.write_datasets(work / "data", long_rows=8, long_words=80)
-    shape = shapes.scaled_shape(vocab=4096 + 256)
+    shape = shapes.scaled_shape(vocab=4096 + 256, divide=10)
+    assert (shape.head_dim, shape.heads // shape.kv_heads, shape.intermediate / shape.hidden) == (128, 4, 3.5)
     shapes.build_shape_model(work / "models" / "phi4-shape-L2", 2, tiny_model, shape=shape, device="cpu")
     ctx = check.Context(out=tmp_path / "out", work=work, layers=[2], deadline=time.monotonic() + 600,
                         allow_cpu=True, shape=shape, shape_steps=1, cutoff=32,

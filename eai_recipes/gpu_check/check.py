@@ -395,10 +395,10 @@ TINY_TRAIN = {"dataset": "gpucheck_chat", "eval_dataset": "gpucheck_prompts", "m
 
 
 def _tiny_train(ctx: Context, r: StepResult, sets: dict[str, Any], *, expect_attention: str | None) -> None:
-    rendered = render_run("tiny", f"tiny/{r.name}", {**TINY_TRAIN, **sets})
+    rendered = render_run("tiny", f"tiny/{r.name}", {**TINY_TRAIN, **sets, **ctx.extra_sets})
     child = run_child(ctx, r.name, _lf(ctx, "train", rendered.files["train"]), 150)
     require_ok(child, "llamafactory-cli train")
-    _probe_figures(child, r)
+    _probe_figures(child, r, need_cuda=not ctx.allow_cpu)
     state = _read_json(rendered.run_dir / "adapter" / "trainer_state.json")
     losses = [h["loss"] for h in state.get("log_history", []) if "loss" in h]
     if not losses or any(loss != loss or loss > 1e4 for loss in losses):  # NaN or overflow
@@ -434,7 +434,8 @@ def step_tiny_fa2(ctx: Context, r: StepResult) -> None:
 
 def step_tiny_resume(ctx: Context, r: StepResult) -> None:
     precision = {"bf16": True, "fp16": False} if ctx.facts.get("bf16", True) else {"bf16": False, "fp16": True}
-    rendered = render_run("tiny", f"tiny/{r.name}", {**TINY_TRAIN, **precision, "max_steps": 1, "save_steps": 1})
+    rendered = render_run("tiny", f"tiny/{r.name}", {**TINY_TRAIN, **precision, "max_steps": 1, "save_steps": 1,
+                                                     **ctx.extra_sets})
     first = run_child(ctx, r.name, _lf(ctx, "train", rendered.files["train"]), 120)
     require_ok(first, "the first step")
     adapter = rendered.run_dir / "adapter"
@@ -462,10 +463,10 @@ def _answers(path: Path) -> list[str]:
 
 def step_tiny_predict_hf(ctx: Context, r: StepResult) -> None:
     """Greedy, unquantized, fp32: the settings vLLM can share, so that the answers can be compared."""
-    rendered = render_run("tiny", "tiny/predict", PREDICT_TINY)
+    rendered = render_run("tiny", "tiny/predict", {**PREDICT_TINY, **ctx.extra_sets})
     child = run_child(ctx, r.name, _lf(ctx, "train", rendered.files["predict_base"]), 150)
     require_ok(child, "llamafactory-cli train (do_predict)")
-    _probe_figures(child, r)
+    _probe_figures(child, r, need_cuda=not ctx.allow_cpu)
     out = rendered.run_dir / "predict" / "base"
     results = _read_json(out / "predict_results.json")
     answers = _answers(out / "generated_predictions.jsonl")
@@ -816,7 +817,7 @@ def require_gpu() -> None:
 def run_gpu_check(out: Path = OUT_DIR, *, layers: list[int] | None = None, budget_s: float = DEFAULT_BUDGET_S,
                   only: list[str] | None = None, wheel_dir: Path | None = None, allow_cpu: bool = False,
                   shape=None, shape_steps: int = SHAPE_STEPS, cutoff: int | None = None,
-                  echo: Callable[[str], None] | None = None) -> dict[str, Any]:
+                  extra_sets: dict[str, Any] | None = None, echo: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Run the check; write report.json, report.md and calibration.yaml under `out`; return the report."""
     if not allow_cpu:
         require_gpu()
@@ -826,7 +827,7 @@ def run_gpu_check(out: Path = OUT_DIR, *, layers: list[int] | None = None, budge
     work = out / "work"
     work.mkdir(parents=True, exist_ok=True)
     ctx = Context(out=out, work=work, layers=layers, deadline=time.monotonic() + budget_s, allow_cpu=allow_cpu,
-                  shape=shape or PHI4, shape_steps=shape_steps, cutoff=cutoff)
+                  shape=shape or PHI4, shape_steps=shape_steps, cutoff=cutoff, extra_sets=dict(extra_sets or {}))
     if wheel_dir is not None:
         ctx.facts["wheel_dir"] = wheel_dir.resolve()
     started = dt.datetime.now(dt.timezone.utc)
