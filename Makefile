@@ -60,10 +60,10 @@ webui:  ## LLaMA-Factory's WebUI with our datasets listed, on 127.0.0.1:7860 (HO
 bench:  ## run the benchmarks in bench/ (they print their figures)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit $$?; done
 
-# Needs a CUDA GPU (stops at once without one) and no network: WHEELS=DIR installs carried wheels offline first.
-# See recipes/README.md, "GPU acceptance check". At most ~8 minutes on one H100 (ARGS=--budget-s N).
+# Needs a CUDA GPU (stops at once without one), no network: wheel parts carried in wheels/gpu/ are installed
+# offline into .gpu-site/ first. See recipes/README.md, "GPU acceptance check". ~8 minutes on one H100.
 gpu-check:  ## GPU acceptance: every CUDA path on the tiny model + Phi-4-shaped memory per profile -> runs/gpu-check/
-	$(EAI) gpu-check $(if $(WHEELS),--install-wheels $(WHEELS)) $(ARGS)
+	PYTHON=$(if $(wildcard $(VENV)/bin/python),$(VENV)/bin/python,python3) bash scripts/gpu-check.sh $(ARGS)
 
 gpu-wheels:  ## download the wheels a GPU machine lacks (llamafactory, bitsandbytes, ...) into wheels/gpu/part-N/
 	$(EAI) gpu-check wheels $(ARGS)

@@ -186,24 +186,37 @@ def gather(dest: Path = WHEELS_DIR, *, part_limit_mib: int = PART_LIMIT_MIB) -> 
     return manifest
 
 
+def _pip_install(files: list[Path], links: list[str], target: Path) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "pip", "install", "--no-index", "--no-deps", "--no-build-isolation",
+           "--disable-pip-version-check", "--upgrade", "--target", str(target)]
+    for link in links:
+        cmd += ["--find-links", link]
+    return subprocess.run(cmd + [str(p) for p in files], capture_output=True, text=True)
+
+
 def install(wheel_dir: Path, target: Path = SITE_DIR) -> str:
     """Install every wheel (and source archive) under wheel_dir into target, offline and without
-    dependencies; returns pip's output. Raises EaiError when pip fails."""
+    dependencies. If pip refuses the batch, each file is tried alone, so that one bad file (a source archive
+    that cannot build here) costs only its own package: the check then reports that package as missing.
+    Returns a summary; raises EaiError when nothing could be installed."""
     files = sorted(p for p in wheel_dir.rglob("*") if p.suffix in (".whl", ".gz", ".zip"))
     if not files:
         raise EaiError(f"no wheels under {wheel_dir}: run `make gpu-wheels` where PyPI is reachable and carry "
                        f"{wheel_dir} to the GPU machine")
     target.mkdir(parents=True, exist_ok=True)
     links = sorted({str(p.parent) for p in files})
-    cmd = [sys.executable, "-m", "pip", "install", "--no-index", "--no-deps", "--no-build-isolation",
-           "--disable-pip-version-check", "--upgrade", "--target", str(target)]
-    for link in links:
-        cmd += ["--find-links", link]
-    cmd += [str(p) for p in files]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
+    proc = _pip_install(files, links, target)
+    if proc.returncode == 0:
+        return f"installed {len(files)} files from {wheel_dir} into {target}"
+    failed = []
+    for f in files:
+        one = _pip_install([f], links, target)
+        if one.returncode != 0:
+            failed.append(f"{f.name}: {(one.stdout + one.stderr).strip().splitlines()[-1:]}")
+    if len(failed) == len(files):
         raise EaiError(f"offline install into {target} failed:\n{(proc.stdout + proc.stderr).strip()[-2000:]}")
-    return proc.stdout
+    return (f"installed {len(files) - len(failed)} of {len(files)} files from {wheel_dir} into {target}; failed:\n  "
+            + "\n  ".join(failed))
 
 
 def summary(manifest: dict) -> str:
@@ -214,3 +227,22 @@ def summary(manifest: dict) -> str:
     big = sorted(manifest["wheels"], key=lambda r: -r["bytes"])[:6]
     lines.append("largest: " + ", ".join(f"{r['file']} {r['bytes'] / 2**20:.1f} MiB" for r in big))
     return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m eai_recipes.gpu_check.wheels install DIR`: what scripts/gpu-check.sh runs on the GPU machine
+    before anything else, importing nothing that the wheels bring."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2 or args[0] != "install":
+        print("usage: python -m eai_recipes.gpu_check.wheels install DIR", file=sys.stderr)
+        return 2
+    try:
+        print(install(Path(args[1]), paths.ROOT / SITE_DIR))
+    except EaiError as exc:
+        print(f"eai: error: {exc}", file=sys.stderr)
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
