@@ -227,7 +227,7 @@ def test_wheels_download_command_targets_cp311_manylinux_without_deps(tmp_path):
     assert "--no-deps" in cmd and cmd[-1] == "bitsandbytes==0.50.2"
     assert "manylinux_2_24_x86_64" in cmd and "--python-version" in cmd and "311" in cmd
     sd = wheels.download_command(wheels.Wanted("jieba", "x", sdist=True), "0.42.1", tmp_path)
-    assert "--platform" not in sd and "--no-binary" in sd
+    assert "--platform" not in sd and sd[3] == "wheel" and "--no-binary" in sd  # built into a wheel here
 
 
 def test_wheels_partition_into_parts_under_the_carry_limit():

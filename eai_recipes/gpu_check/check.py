@@ -245,7 +245,10 @@ def write_datasets(data_dir: Path, *, long_rows: int = 64, long_words: int = 900
     gpucheck_prompts (short prompts for predict) and gpucheck_pairs (preference pairs for the DPO hook)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     sample = paths.DATASET_INFO_DIR / "samples" / "Harshallama__mental_health_alpaca_format.jsonl"
-    chat = [json.loads(line) for line in sample.read_text(encoding="utf-8").splitlines() if line.strip()][:64]
+    rows = [json.loads(line) for line in sample.read_text(encoding="utf-8").splitlines() if line.strip()]
+    # the shipped samples include malformed rows on purpose (the data rules' tests): keep the clean ones
+    chat = [r for r in rows if all(isinstance(r.get(k), str) for k in ("instruction", "input", "output"))
+            and r["output"].strip()][:64]
     if len(chat) < 8:
         chat += [{"instruction": p, "input": "", "output": _words(40, i)} for i, p in enumerate(SHORT_PROMPTS)]
     long = [{"instruction": _words(long_words, i), "input": "", "output": _words(long_words, i + 3)}
@@ -301,18 +304,18 @@ def _attention_used(log: Path) -> str | None:
 
 
 def step_wheels(ctx: Context, r: StepResult) -> None:
+    site = paths.ROOT / wheels.SITE_DIR
     source = ctx.facts.get("wheel_dir")
     if source is None:
-        default = paths.ROOT / wheels.WHEELS_DIR
-        if not default.is_dir():
-            raise Skip(f"no wheel folder (neither --install-wheels nor {wheels.WHEELS_DIR}/): using what is installed")
-        source = default
-    cmd = [ctx.python, "-c", "import sys; from pathlib import Path; from eai_recipes.gpu_check.wheels import install; "
-           f"print(install(Path({str(source)!r}), Path({str(paths.ROOT / wheels.SITE_DIR)!r})))"]
+        have = sorted(p.name.split("-")[0] for p in site.glob("*.dist-info")) if site.is_dir() else []
+        r.figures["gpu_site"] = have
+        raise Skip("no --install-wheels: using what is installed"
+                   + (f" (.gpu-site/ holds {len(have)} distributions, first on every child's path)" if have else ""))
+    cmd = [ctx.python, "-m", "eai_recipes.gpu_check.wheels", "install", str(source)]
     child = run_child(ctx, r.name, cmd, 240, probe=False, cwd=paths.ROOT)
     require_ok(child, f"pip install --no-index from {source}")
-    r.figures["from"] = str(source)
-    r.figures["into"] = str(wheels.SITE_DIR)
+    r.figures.update({"from": str(source), "into": str(wheels.SITE_DIR),
+                      "pip": child.log.read_text(errors="replace").strip().splitlines()[-1][:300]})
 
 
 ENV_PROBE = r"""

@@ -77,7 +77,7 @@ WANTED = (
     Wanted("torchaudio", "imported by LLaMA-Factory's mm_plugin at import time (text-only runs never call it)"),
     Wanted("nltk", "predict_with_generate's metrics (LLaMA-Factory refuses to predict without it)"),
     Wanted("rouge-chinese", "predict_with_generate's metrics"),
-    Wanted("jieba", "predict_with_generate's metrics", sdist=True),
+    Wanted("jieba", "predict_with_generate's metrics (no wheel on PyPI: built here)", sdist=True),
     Wanted("fastapi", "eai serve"),
     Wanted("starlette", "fastapi"),
     Wanted("uvicorn", "eai serve"),
@@ -120,15 +120,17 @@ def pinned_versions(wanted: tuple[Wanted, ...] = WANTED, *, pins: dict[str, str]
 
 
 def download_command(w: Wanted, version: str, dest: Path) -> list[str]:
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "-d", str(dest)]
     if w.sdist:
-        cmd += ["--no-binary", ":all:"]
-    else:
-        cmd += ["--only-binary", ":all:", "--python-version", PYTHON_VERSION, "--implementation", "cp",
-                "--abi", f"cp{PYTHON_VERSION}", "--abi", "abi3", "--abi", "none"]
-        for platform in PLATFORMS:
-            cmd += ["--platform", platform]
-        cmd += ["--platform", "any"]
+        # Pure Python without a wheel on PyPI: build the wheel here, so the GPU machine needs no build tools
+        # (an offline `pip install` of the source archive fails there without the `wheel` package).
+        return [sys.executable, "-m", "pip", "wheel", "--no-deps", "--disable-pip-version-check", "--no-binary",
+                ":all:", "-w", str(dest), f"{w.name}=={version}"]
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "-d", str(dest),
+           "--only-binary", ":all:", "--python-version", PYTHON_VERSION, "--implementation", "cp",
+           "--abi", f"cp{PYTHON_VERSION}", "--abi", "abi3", "--abi", "none"]
+    for platform in PLATFORMS:
+        cmd += ["--platform", platform]
+    cmd += ["--platform", "any"]
     return cmd + [f"{w.name}=={version}"]
 
 
