@@ -66,6 +66,9 @@ WANTED = (
     Wanted("pydantic-core", "pydantic"),
     Wanted("annotated-types", "pydantic"),
     Wanted("typing-inspection", "pydantic"),
+    Wanted("requests", "datasets (transformers 5 no longer brings it)"),
+    Wanted("urllib3", "requests"),
+    Wanted("charset-normalizer", "requests"),
     Wanted("aiohttp", "datasets (fsspec http)"),
     Wanted("aiohappyeyeballs", "aiohttp"),
     Wanted("aiosignal", "aiohttp"),
@@ -83,6 +86,7 @@ WANTED = (
     Wanted("uvicorn", "eai serve"),
     Wanted("sse-starlette", "eai serve (streaming)"),
     Wanted("annotated-doc", "fastapi"),
+    Wanted("opentelemetry-api", "fastapi 0.163 imports it"),
 )
 
 
@@ -151,6 +155,12 @@ def partition(files: list[tuple[str, int]], limit_bytes: int) -> list[list[str]]
     return parts
 
 
+def _files_of(folder: Path, name: str, version: str) -> list[Path]:
+    """The wheel or archive files in folder for name==version (file names spell both loosely)."""
+    prefix = _norm(f"{name}-{version}") + "-"
+    return sorted(p for p in folder.iterdir() if _norm(p.name).startswith(prefix))
+
+
 def gather(dest: Path = WHEELS_DIR, *, part_limit_mib: int = PART_LIMIT_MIB) -> dict:
     """Download the wheels into dest/part-N/ and write dest/manifest.json; return the manifest."""
     dest.mkdir(parents=True, exist_ok=True)
@@ -158,13 +168,14 @@ def gather(dest: Path = WHEELS_DIR, *, part_limit_mib: int = PART_LIMIT_MIB) -> 
     staging.mkdir(exist_ok=True)
     rows = []
     for w, version, source in pinned_versions():
-        before = set(staging.iterdir())
-        have = [p for p in before if _norm(p.name).startswith(_norm(w.name) + "-" + version)]
+        have = _files_of(staging, w.name, version)
         if not have:
             proc = subprocess.run(download_command(w, version, staging), capture_output=True, text=True)
             if proc.returncode != 0:
                 raise EaiError(f"pip download {w.name}=={version} failed:\n{proc.stderr.strip()[-1500:]}")
-            have = sorted(set(staging.iterdir()) - before)
+            have = _files_of(staging, w.name, version)
+            if not have:
+                raise EaiError(f"pip download {w.name}=={version} wrote no file that pip names {w.name}-{version}-*")
         for f in have:
             rows.append({"package": w.name, "version": version, "pinned_by": source, "why": w.why,
                          "file": f.name, "bytes": f.stat().st_size})
