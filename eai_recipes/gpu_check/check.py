@@ -106,12 +106,12 @@ class Context:
         env = dict(os.environ)
         site = paths.ROOT / wheels.SITE_DIR
         extra = [str(PROBE_DIR)]
+        if self.facts.get("torchaudio_stub"):  # ahead of .gpu-site/, which holds the torchaudio that failed
+            extra.append(str(STUB_DIR))
         if site.is_dir():
             extra.append(str(site))
             env["PATH"] = str(site / "bin") + os.pathsep + env.get("PATH", "")
         extra.append(str(paths.ROOT))
-        if self.facts.get("torchaudio_stub"):
-            extra.append(str(STUB_DIR))
         env["PYTHONPATH"] = os.pathsep.join(extra + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
         env["PATH"] = str(Path(self.python).parent) + os.pathsep + env.get("PATH", "")
         env["EAI_HOME"] = str(paths.ROOT)
