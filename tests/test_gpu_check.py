@@ -286,3 +286,37 @@ def test_phi4_shaped_two_layers_train_one_qlora_step_on_cpu(tmp_path, tiny_model
     adapter = json.loads((work / "runs" / "shape" / "shape-train-paper-L2" / "adapter" / "adapter_config.json").read_text())
     assert set(adapter["target_modules"]) >= {"qkv_proj", "o_proj", "gate_up_proj", "down_proj"}
     assert ("paper", "sft") in ctx.facts["points"]
+
+
+def test_child_path_puts_the_probe_first_and_the_torchaudio_stub_ahead_of_gpu_site(tmp_path):
+    ctx = _ctx(tmp_path)
+    env = ctx.child_env(tmp_path / "p.json")
+    parts = env["PYTHONPATH"].split(os.pathsep)
+    assert parts[0] == str(check.PROBE_DIR) and env["EAI_GPU_PROBE"] == str(tmp_path / "p.json")
+    assert env["HF_HUB_OFFLINE"] == "1" and "FORCE_TORCHRUN" not in env
+    ctx.facts["torchaudio_stub"] = True
+    parts = ctx.child_env()["PYTHONPATH"].split(os.pathsep)
+    assert parts[1] == str(check.STUB_DIR)
+    sys.path.insert(0, str(check.STUB_DIR))
+    try:
+        import importlib
+
+        saved = sys.modules.pop("torchaudio", None)
+        stub = importlib.import_module("torchaudio")
+        assert "stub" in stub.__version__
+        with pytest.raises(ImportError, match="stand-in"):
+            stub.load("x.wav")
+    finally:
+        sys.path.remove(str(check.STUB_DIR))
+        sys.modules.pop("torchaudio", None)
+        if saved is not None:
+            sys.modules["torchaudio"] = saved
+
+
+def test_gather_recognises_files_already_downloaded(tmp_path):
+    for name in ("llamafactory-0.9.5-py3-none-any.whl", "python_dateutil-4.0.0-py3-none-any.whl",
+                 "pydantic_core-2.41.4-cp311-cp311-manylinux_2_17_x86_64.whl"):
+        (tmp_path / name).write_bytes(b"")
+    assert [p.name for p in wheels._files_of(tmp_path, "llamafactory", "0.9.5")] == ["llamafactory-0.9.5-py3-none-any.whl"]
+    assert len(wheels._files_of(tmp_path, "python-dateutil", "4.0.0")) == 1
+    assert len(wheels._files_of(tmp_path, "pydantic", "2.41.4")) == 0  # pydantic-core is another package
