@@ -39,6 +39,7 @@ def test_plan_lists_every_path_and_profile():
                      "shape-train-paper-L2", "shape-train-colab-t4-L8", "shape-predict-a100-L4", "shape-dpo", "fit"):
         assert expected in names
     assert names[-1] == "fit"
+    assert "shape-predict-paper-L4" in names and "shape-predict-paper-L8" not in names  # predict: two depths
     # breadth first: every profile at 2 and 4 layers before any at 8
     assert names.index("shape-train-a100-L4") < names.index("shape-train-paper-L8")
 

@@ -757,7 +757,7 @@ def plan(layers: list[int]) -> list[Step]:
         for p in SINGLE_GPU_PROFILES:
             steps.append(Step(f"shape-train-{p}-L{n}", f"train, {p} settings, Phi-4 shape with {n} layers", "shape",
                               make_shape_train(p, n), 240, ("shape-build",)))
-    for n in sorted(layers):
+    for n in sorted(layers)[:2]:  # a line needs two depths; predict's time goes to generation, not depth
         for p in SINGLE_GPU_PROFILES:
             steps.append(Step(f"shape-predict-{p}-L{n}", f"predict, {p} settings, Phi-4 shape with {n} layers",
                               "shape", make_shape_predict(p, n), 240, ("shape-build",)))
