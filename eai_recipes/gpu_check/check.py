@@ -588,11 +588,14 @@ def step_tiny_serve(ctx: Context, r: StepResult) -> None:
 
 def step_shape_build(ctx: Context, r: StepResult) -> None:
     device = "cpu" if ctx.allow_cpu else "cuda"
+    # bf16 as Phi-4 ships; fp32 for CPU plumbing runs, whose fp32 compute cannot mix with a bf16 output layer
+    # once layer norms are upcast (colab-t4's upcast_layernorm)
+    dtype = "float32" if ctx.allow_cpu else "bfloat16"
     shape = json.dumps(ctx.shape.__dict__)
     code = ("import json; from pathlib import Path; from eai_recipes.gpu_check.shapes import build_depths; "
             "from eai_recipes.recipes.memory import ModelShape; "
             f"build_depths(Path('models'), {list(ctx.layers)!r}, Path('models/tiny-phi4'), "
-            f"shape=ModelShape(**json.loads({shape!r})), device={device!r})")
+            f"shape=ModelShape(**json.loads({shape!r})), device={device!r}, dtype={dtype!r})")
     child = python_child(ctx, r.name, code, 300, probe=False)
     require_ok(child, "building the Phi-4-shaped models")
     r.figures.update(layers=list(ctx.layers), vocab=ctx.shape.vocab, hidden=ctx.shape.hidden,
