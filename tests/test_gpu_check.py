@@ -189,11 +189,13 @@ def test_fit_step_turns_measured_points_into_verdicts_and_a_calibration(tmp_path
         ctx.facts["points"].setdefault(("paper", "predict"), {})[layers] = {
             "peak_allocated_gib": alloc - 1, "peak_reserved_gib": alloc - 0.8}
     ctx.facts["points"][("colab-t4", "train")] = {2: {"peak_allocated_gib": 2.0, "peak_reserved_gib": 2.2}}
+    ctx.facts["points"][("a100", "train")] = {2: {"tokens_per_s": 5.0}, 4: {"tokens_per_s": 3.0}}  # no CUDA figures
     r = check.StepResult("fit", "fit", "fit")
     check.step_fit(ctx, r)
     fits = r.figures["fits"]
     assert fits["paper/train"]["allocated"]["at_target_gib"] == pytest.approx(10.6)
     assert "a line needs two depths" in fits["colab-t4/train"]["error"]
+    assert "memory figures at [2, 4] layers" in fits["a100/train"]["error"]
     [train, predict] = sorted(r.figures["verdicts"], key=lambda v: v["phase"], reverse=True)
     assert train["profile"] == "paper" and train["gpu"] == "L4" and train["fits_gpu"] is True
     assert predict["phase"] == "predict" and predict["profile_gb"] is None

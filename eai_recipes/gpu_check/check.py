@@ -710,10 +710,14 @@ def step_fit(ctx: Context, r: StepResult) -> None:
         if len(by_layers) < 2:
             fits[key] = {"error": f"only {sorted(by_layers)} measured: a line needs two depths"}
             continue
-        alloc = fit.extrapolate_memory({n: f["peak_allocated_gib"] * GIB for n, f in by_layers.items()
-                                        if "peak_allocated_gib" in f})
-        reserved = fit.extrapolate_memory({n: f["peak_reserved_gib"] * GIB for n, f in by_layers.items()
-                                           if "peak_reserved_gib" in f})
+        try:
+            alloc = fit.extrapolate_memory({n: f["peak_allocated_gib"] * GIB for n, f in by_layers.items()
+                                            if "peak_allocated_gib" in f})
+            reserved = fit.extrapolate_memory({n: f["peak_reserved_gib"] * GIB for n, f in by_layers.items()
+                                               if "peak_reserved_gib" in f})
+        except ValueError as exc:  # e.g. the probe wrote no CUDA figures for some depth
+            fits[key] = {"error": f"memory figures at {sorted(by_layers)} layers: {exc}"}
+            continue
         entry: dict[str, Any] = {"allocated": alloc, "reserved": reserved}
         if phase != "predict":
             speeds = {n: f["tokens_per_s"] for n, f in by_layers.items() if f.get("tokens_per_s")}
