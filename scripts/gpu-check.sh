@@ -18,6 +18,7 @@ if [ "${1:-}" = "--install-only" ]; then
   ls .gpu-site 2>/dev/null | grep -c dist-info | xargs echo "gpu-check.sh: distributions in .gpu-site:"
   exit 0
 fi
+[ -n "${OUT:-}" ] && export EAI_GPU_CHECK_MIRROR="$OUT/gpu-check"
 "$PY" -m eai_recipes.cli gpu-check "$@"
 rc=$?
 if [ -n "${OUT:-}" ] && [ -d runs/gpu-check ]; then

@@ -323,3 +323,22 @@ def test_gather_recognises_files_already_downloaded(tmp_path):
     assert [p.name for p in wheels._files_of(tmp_path, "llamafactory", "0.9.5")] == ["llamafactory-0.9.5-py3-none-any.whl"]
     assert len(wheels._files_of(tmp_path, "python-dateutil", "4.0.0")) == 1
     assert len(wheels._files_of(tmp_path, "pydantic", "2.41.4")) == 0  # pydantic-core is another package
+
+
+def test_the_report_is_written_after_every_step_and_mirrored(tmp_path, monkeypatch):
+    seen = []
+
+    def fake_plan(layers):
+        def one(ctx, r):
+            seen.append(json.loads((ctx.out / "report.json").read_text())["counts"] if (ctx.out / "report.json").exists()
+                        else None)
+            r.figures["n"] = len(seen)
+        return [check.Step("a", "a", "tiny", one), check.Step("b", "b", "tiny", one)]
+
+    monkeypatch.setattr(check, "plan", fake_plan)
+    monkeypatch.setenv("EAI_GPU_CHECK_MIRROR", str(tmp_path / "mirror"))
+    report = check.run_gpu_check(tmp_path / "gc", allow_cpu=True, echo=lambda line: None)
+    assert seen == [None, {"pass": 1, "fail": 0, "skipped": 0}]  # step b saw step a's report
+    assert report["counts"]["pass"] == 2
+    assert json.loads((tmp_path / "mirror" / "report.json").read_text())["counts"]["pass"] == 2
+    assert (tmp_path / "mirror" / "report.md").is_file() and (tmp_path / "gc" / "calibration.yaml").is_file()

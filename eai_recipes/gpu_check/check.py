@@ -842,6 +842,9 @@ def run_gpu_check(out: Path = OUT_DIR, *, layers: list[int] | None = None, budge
         ctx.facts["wheel_dir"] = wheel_dir.resolve()
     started = dt.datetime.now(dt.timezone.utc)
     steps = select(plan(layers), only)
+    # The report is rewritten after every step (and mirrored to EAI_GPU_CHECK_MIRROR, which scripts/gpu-check.sh
+    # points at the device tool's $OUT), so a run stopped from outside still leaves what it measured.
+    mirror = os.environ.get("EAI_GPU_CHECK_MIRROR")
     cwd = Path.cwd()
     os.chdir(work)
     try:
@@ -850,10 +853,20 @@ def run_gpu_check(out: Path = OUT_DIR, *, layers: list[int] | None = None, budge
             r = run_step(ctx, step)
             ctx.results[step.name] = r
             echo(f"    {r.status.upper()} ({r.seconds:.1f}s){': ' + r.reason.splitlines()[0] if r.reason else ''}")
+            partial = build_report(ctx, started, budget_s)
+            write_report(out, partial)
+            if mirror:
+                with contextlib.suppress(OSError):
+                    write_report(Path(mirror), partial)
+    except KeyboardInterrupt:
+        echo("gpu-check: interrupted; the report holds the steps that ended")
     finally:
         os.chdir(cwd)
     report = build_report(ctx, started, budget_s)
     write_report(out, report)
+    if mirror:
+        with contextlib.suppress(OSError):
+            write_report(Path(mirror), report)
     return report
 
 
