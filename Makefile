@@ -10,7 +10,7 @@ SERVE_PROFILE ?= tiny
 RUN ?= demo
 ARGS ?=
 
-.PHONY: help setup demo test test-fast train sweep predict export eval report chat webui bench clean
+.PHONY: help setup demo test test-fast train sweep predict export eval report chat webui bench gpu-check gpu-wheels clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -59,6 +59,14 @@ webui:  ## LLaMA-Factory's WebUI with our datasets listed, on 127.0.0.1:7860 (HO
 
 bench:  ## run the benchmarks in bench/ (they print their figures)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit $$?; done
+
+# Needs a CUDA GPU (stops at once without one), no network: wheel parts carried in wheels/gpu/ are installed
+# offline into .gpu-site/ first. See recipes/README.md, "GPU acceptance check". ~8 minutes on one H100.
+gpu-check:  ## GPU acceptance: every CUDA path on the tiny model + Phi-4-shaped memory per profile -> runs/gpu-check/
+	PYTHON=$(if $(wildcard $(VENV)/bin/python),$(VENV)/bin/python,python3) bash scripts/gpu-check.sh $(ARGS)
+
+gpu-wheels:  ## download the wheels a GPU machine lacks (llamafactory, bitsandbytes, ...) into wheels/gpu/part-N/
+	$(EAI) gpu-check wheels $(ARGS)
 
 clean:  ## remove generated data, runs, the tiny model and what the WebUI wrote (keeps .venv)
 	rm -rf data runs models llamaboard_cache llamaboard_config saves

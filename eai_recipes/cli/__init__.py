@@ -25,6 +25,7 @@ COMMANDS = (
     "safety",
     "serve",
     "demo",
+    "gpu_check",
 )
 
 

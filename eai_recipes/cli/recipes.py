@@ -12,7 +12,8 @@ from eai_recipes.cli.common import add_render_options, render_from_args
 from eai_recipes.errors import EaiError
 from eai_recipes.recipes.check import validate_any
 from eai_recipes.recipes.launch_env import env_prefix
-from eai_recipes.recipes.profiles import Profile, available_profiles, load_profile
+from eai_recipes.recipes.memory import calibration_note, estimate_values, load_calibration
+from eai_recipes.recipes.profiles import Profile, available_profiles, load_profile, merge_values
 from eai_recipes.recipes.validate import validate_rendered
 
 
@@ -61,12 +62,32 @@ def launch_line(profile: Profile) -> str:
     return f"{needed}eai train --profile {profile.name}"
 
 
+def memory_lines(p: Profile, calibration: dict, *, detail: bool) -> list[str]:
+    """The memory model's estimate for a profile, how it is made up (with --memory) and its calibration."""
+    estimate = estimate_values(merge_values(p, {}), p.env, root=paths.ROOT)
+    if estimate is None:
+        return ["memory: no estimate (the model's shape is unknown: not a known hub name, no local config.json)"]
+    s = estimate.settings
+    lines = [f"memory: estimate {estimate.total_gb:.1f} GB peak per GPU (batch {s.batch} x cutoff {s.cutoff}, "
+             f"{s.precision}, {'gradient checkpointing' if s.gradient_checkpointing else 'no checkpointing'}, "
+             f"{estimate.shape.name or 'model'}); {calibration_note(p.name, calibration)}"]
+    if detail:
+        lines += [f"  {line}" for line in estimate.lines()]
+    return lines
+
+
 def cmd_list(args: argparse.Namespace) -> int:
+    calibration = load_calibration()
     for name in available_profiles():
         p = load_profile(name)
         memory = f"~{p.gpu_memory_gb:g} GB per GPU" if p.gpu_memory_gb else "CPU"
         train_cmd = f"{env_prefix(p.env)}llamafactory-cli train runs/{name}/train.yaml"
         print(f"{name:11s} {memory:16s} {p.description}\n{'':11s} {launch_line(p)}\n{'':11s}   runs: {train_cmd}")
+        if p.requires_gpu:
+            for line in memory_lines(p, calibration, detail=args.memory):
+                print(f"{'':11s}   {line}")
+    if not args.memory:
+        print("\n(--memory shows how each estimate is made up: eai_recipes/recipes/memory.py)")
     return 0
 
 
@@ -95,5 +116,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     v.set_defaults(func=cmd_validate)
     ls = sub.add_parser("list", help="list the profiles with their memory need and launch command",
                         description="One line per profile in recipes/profiles/: estimated GPU memory, "
-                                    "description, and the command that launches it.")
+                                    "description, and the command that launches it; for GPU profiles the "
+                                    "memory model's estimate (eai_recipes/recipes/memory.py) and whether a GPU "
+                                    "check calibrated it (recipes/memory/calibration.yaml).")
+    ls.add_argument("--memory", action="store_true",
+                    help="show each estimate term by term (weights, embeddings, LoRA, activations, logits)")
     ls.set_defaults(func=cmd_list)

@@ -14,7 +14,7 @@ from eai_recipes.recipes.render import render
 from eai_recipes.recipes.validate import validate_file, validate_rendered
 
 # Folders of recipes/ that hold other data: serving profiles, judge rubrics, simulated-client personas.
-NOT_RECIPES = ("serving", "judge", "dialogue")
+NOT_RECIPES = ("serving", "judge", "dialogue", "memory")
 _CONFIG_MARKERS = {"stage", "model_name_or_path", "export_dir", "do_train", "do_predict", "output_dir"}
 
 
