@@ -10,6 +10,9 @@ from eai_recipes.errors import EaiError
 
 
 def cmd_dialogue(args: argparse.Namespace) -> int:
+    from eai_recipes.serving.app import set_private_env
+
+    set_private_env()  # as `eai serve`: no telemetry, libraries at WARNING (LLaMA-Factory logs every load step)
     from eai_recipes.evaluation import dialogue
 
     if args.turns < 1:
