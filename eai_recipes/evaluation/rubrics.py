@@ -50,12 +50,17 @@ class Dimension(_Strict):
             raise ValueError("must be lowercase letters, digits and underscores, starting with a letter")
         return v
 
+    @field_validator("scale", mode="before")
+    @classmethod
+    def _no_booleans(cls, v: Any) -> Any:
+        # Checked before pydantic coerces: YAML reads an unquoted yes/no as a boolean, which would become 1/0.
+        if isinstance(v, list) and any(isinstance(x, bool) for x in v):
+            raise ValueError('booleans are not scale values; quote them ("yes", "no")')
+        return v
+
     @field_validator("scale")
     @classmethod
     def _scale_shape(cls, v: list[ScaleValue]) -> list[ScaleValue]:
-        if any(isinstance(x, bool) for x in v):
-            # YAML reads an unquoted yes/no as a boolean: the value the judge must write would be ambiguous.
-            raise ValueError('booleans are not scale values; quote them ("yes", "no")')
         if len(set(map(repr, v))) != len(v):
             raise ValueError("values must be unique")
         if not (all(isinstance(x, int) for x in v) or all(isinstance(x, str) for x in v)):
