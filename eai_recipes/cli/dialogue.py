@@ -21,7 +21,8 @@ def cmd_dialogue(args: argparse.Namespace) -> int:
     summary = dialogue.run_dialogues(
         run_dir=run_dir, serving_profile=args.serving_profile, judge_profile=args.profile, rubric=args.rubric,
         turns=args.turns, scripted=args.scripted, personas_path=args.personas, only=args.persona,
-        limit=args.limit, locale=args.locale, judge=not args.no_judge, quiet=not args.verbose)
+        limit=args.limit, locale=args.locale, judge=not args.no_judge, model_source=args.model_source,
+        quiet=not args.verbose)
     sys.stdout.write(dialogue.format_summary(summary))
     out = run_dir / "dialogue"
     print(f"wrote {out / 'transcripts.jsonl'} and {out / 'summary.json'}", file=sys.stderr)
@@ -47,6 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--serving-profile", default="tiny",
                    help="serving profile (recipes/serving/) that builds EAI's pipeline (default: %(default)s)")
     p.add_argument("--run-name", default="demo", help="run under runs/ whose adapter EAI serves (default: %(default)s)")
+    p.add_argument("--model-source", choices=["adapter", "merged", "base"],
+                   help="serve EAI's adapter, the merged export, or the base model for comparison (default: the "
+                        "serving profile's)")
     p.add_argument("--rubric", help="rubric for the conversation judge (default: the judge profile's)")
     p.add_argument("--turns", type=int, default=4, help="client turns per conversation (default: %(default)s)")
     p.add_argument("--scripted", action="store_true", help="the client says the card's script, no client model")

@@ -228,14 +228,14 @@ async def converse(pipeline, p: Persona, n_turns: int, *, client=None, client_to
     return turns
 
 
-def build_pipeline(serving_profile: str, run: str, locale: str | None):
+def build_pipeline(serving_profile: str, run: str, locale: str | None, source: str | None = None):
     """EAI as `eai serve` builds it (eai_recipes/serving/app.py), without the HTTP server."""
     from eai_recipes.serving.model import load_chat_model, plan_model, validate_plan
     from eai_recipes.serving.pipeline import Pipeline
     from eai_recipes.serving.profile import load_serving_profile
 
     profile = load_serving_profile(serving_profile)
-    plan = plan_model(profile, run=run)
+    plan = plan_model(profile, run=run, source=source)
     validate_plan(plan)
     chat_model = load_chat_model(plan, profile.generation.timeout_s)
     return Pipeline(chat_model, profile, locale or profile.locale), plan
@@ -303,7 +303,7 @@ def summarise(transcripts: list[dict], *, judge: dict[str, Any] | None, turns: i
 def run_dialogues(*, run_dir: Path, serving_profile: str, judge_profile: str, rubric: str | None, turns: int,
                   scripted: bool, personas_path: str | Path, only: list[str] | None = None,
                   limit: int | None = None, locale: str | None = None, judge: bool = True,
-                  quiet: bool = True) -> dict[str, Any]:
+                  model_source: str | None = None, quiet: bool = True) -> dict[str, Any]:
     from eai_recipes import safety
     from eai_recipes.evaluation.bootstrap import BootstrapSettings
     from eai_recipes.evaluation.judge import _ci, calibration_status, make_generator
@@ -321,7 +321,7 @@ def run_dialogues(*, run_dir: Path, serving_profile: str, judge_profile: str, ru
     rub = load_rubric(rubric or jprofile.rubric)
     out = run_dir / "dialogue"
     out.mkdir(parents=True, exist_ok=True)
-    pipeline, plan = build_pipeline(serving_profile, run_dir.name, locale)
+    pipeline, plan = build_pipeline(serving_profile, run_dir.name, locale, model_source)
     client = None if scripted else build_client(jprofile)
     resources = safety.resources(pipeline.locale)
     started = time.monotonic()
