@@ -45,6 +45,16 @@ def provenance(j: dict[str, Any]) -> str:
     return line + "."
 
 
+def _with_current_calibration(run_dir: Path, j: dict[str, Any]) -> dict[str, Any]:
+    """The summary with the calibration `eai judge calibrate` wrote since, if it is for this judge and rubric
+    version (a summary records the status at the time it was written)."""
+    cal = _read(run_dir / "judge" / "calibration.json")
+    if cal and (cal.get("rubric"), str(cal.get("rubric_version")), cal.get("judge_model")) == (
+            j["rubric"], str(j["rubric_version"]), j["judge_model"]):
+        j = {**j, "calibration": {"status": cal.get("status", "unknown"), "dimensions": cal.get("dimensions", {})}}
+    return j
+
+
 def _warning(j: dict[str, Any]) -> list[str]:
     if (j.get("calibration") or {}).get("status") == "agrees":
         return []
@@ -57,6 +67,7 @@ def section_judge(run_dir: Path) -> list[str]:
     s = _read(run_dir / "judge" / "summary.json")
     if s is None:
         return []
+    s = _with_current_calibration(run_dir, s)
     lines = ["## Rubric judge", "", provenance(s), ""] + _warning(s)
     lines += [f"{s['questions']} validation questions; mean score with bootstrap interval and the number of "
               "judgments parsed (unparsable ones, after one retry, are left out and counted):", "",
@@ -106,6 +117,7 @@ def section_dialogue(run_dir: Path, md_text: Callable[[str], str]) -> list[str]:
              f"| Answers with possible method details | {s['method_details']} conversations |", ""]
     j = s.get("judge")
     if j:
+        j = _with_current_calibration(run_dir, j)
         lines += [provenance(j), ""] + _warning(j)
         lines += ["| Dimension | Conversation score |", "|---|---|"]
         lines += [f"| {d} | {_cell(v)} |" for d, v in j["dimensions"].items()]
@@ -137,6 +149,7 @@ def card_lines(run_dir: Path) -> list[str]:
     lines = []
     s = _read(run_dir / "judge" / "summary.json")
     if s is not None:
+        s = _with_current_calibration(run_dir, s)
         dims = [d for d, v in s["models"]["eai"].items() if "counts" not in v]
         means = ", ".join(f"{d} {_f(s['models']['base'][d]['mean'])} -> {_f(s['models']['eai'][d]['mean'])}"
                           for d in dims)

@@ -285,3 +285,16 @@ def test_report_and_card_show_judge_and_dialogue_with_provenance(run_dir):
     assert "calibration: **not calibrated**" in card and "0 of 1 risk disclosures" in card
     assert "## Rubric judge" in written["report.html"].read_text() or "Rubric judge</h2>" in written[
         "report.html"].read_text()
+
+
+def test_report_reads_a_calibration_made_after_the_judging(run_dir):
+    from eai_recipes.evaluation.judge_report import section_judge
+
+    run_judge(run_dir, load_judge_profile("tiny"), CB, generate=Recorder(lambda r, c: json.dumps(GOOD)),
+              settings=FAST)
+    (run_dir / "judge" / "calibration.json").write_text(json.dumps({
+        "rubric": "counselbench", "rubric_version": 1, "judge_model": "models/tiny-phi4", "status": "agrees",
+        "dimensions": {"empathy": {"item": "empathy", "weighted_kappa": {"value": 0.71}, "spearman": {"value": 0.66}}}}))
+    text = "\n".join(section_judge(run_dir))
+    assert "calibration: **agrees** (empathy vs empathy: kappa 0.71, rho 0.66)" in text
+    assert "Do not quote them" not in text
