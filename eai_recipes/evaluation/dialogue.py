@@ -324,6 +324,9 @@ def run_dialogues(*, run_dir: Path, serving_profile: str, judge_profile: str, ru
     pipeline, plan = build_pipeline(serving_profile, run_dir.name, locale, model_source)
     client = None if scripted else build_client(jprofile)
     resources = safety.resources(pipeline.locale)
+    from transformers import set_seed
+
+    set_seed(jprofile.decoding.seed)  # EAI's serving profile and the client both sample: the same seed, the same run
     started = time.monotonic()
 
     async def all_conversations():
