@@ -298,3 +298,21 @@ def test_report_reads_a_calibration_made_after_the_judging(run_dir):
     text = "\n".join(section_judge(run_dir))
     assert "calibration: **agrees** (empathy vs empathy: kappa 0.71, rho 0.66)" in text
     assert "Do not quote them" not in text
+
+
+def test_every_eai_command_in_the_evaluation_readme_parses():
+    import shlex
+
+    from eai_recipes.cli import build_parser
+
+    text = (Path(judge.__file__).parent / "README.md").read_text()
+    commands = []
+    for block in re.findall(r"```bash\n(.*?)```", text, flags=re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            line = line.split("#", 1)[0].strip()
+            if line.startswith("eai ") and "..." not in line:
+                commands.append(line)
+    assert any(c.startswith("eai judge calibrate") for c in commands) and any("dialogue" in c for c in commands)
+    parser = build_parser()
+    for command in commands:
+        parser.parse_args(shlex.split(command)[1:])
