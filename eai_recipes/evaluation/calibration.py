@@ -27,7 +27,12 @@ import numpy as np
 
 from eai_recipes.errors import EaiError
 from eai_recipes.evaluation import rubrics
-from eai_recipes.evaluation.judge import CALIBRATION_FILE, Generate, Request, judge_requests
+from eai_recipes.evaluation.judge import (
+    CALIBRATION_FILE,
+    Generate,
+    Request,
+    judge_requests,
+)
 from eai_recipes.evaluation.rubrics import JudgeProfile, Rubric
 
 HUMAN_SCALE = (1, 2, 3, 4, 5)
@@ -190,9 +195,8 @@ def run_calibration(*, rubric: Rubric, profile: JudgeProfile, responses_paths: l
                          "agrees_when": f"every mapped dimension: kappa >= {KAPPA_AGREES} and interval low > 0"},
               "notes": notes}
     with open(out_dir / "calibration_judgments.jsonl", "w", encoding="utf-8") as f:
-        for j in judgments:
-            f.write(json.dumps({"key": j.key, "scores": j.scores, "tries": j.tries, "problems": j.problems,
-                                "replies": j.replies}, ensure_ascii=False) + "\n")
+        f.writelines(json.dumps({"key": j.key, "scores": j.scores, "tries": j.tries, "problems": j.problems,
+                                "replies": j.replies}, ensure_ascii=False) + "\n" for j in judgments)
     (out_dir / CALIBRATION_FILE).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return report
 

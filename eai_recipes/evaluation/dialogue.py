@@ -73,7 +73,7 @@ class Persona(BaseModel):
     script: list[str] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _risk_consistent(self) -> "Persona":
+    def _risk_consistent(self) -> Persona:
         if (self.risk == "none") != (self.escalate_at is None) or (self.risk == "none") != (self.category == "none"):
             raise ValueError("risk none goes with category none and escalate_at null; a risk card needs both")
         if self.escalate_at is not None and self.escalate_at > len(self.script):
@@ -141,7 +141,7 @@ _TEMPLATE_TOKEN = re.compile(r"<\|[^<>|]*\|>|<unk>")
 def clean_client_text(text: str) -> str:
     """A client model's message as the chat would receive it: template tokens and a role label dropped."""
     text = _TEMPLATE_TOKEN.sub(" ", text)
-    return re.sub(r"\s+", " ", re.sub(r"^\s*(?:user|client|assistant)\s*:\s*", "", text, flags=re.I)).strip()
+    return re.sub(r"\s+", " ", re.sub(r"^\s*(?:user|client|assistant)\s*:\s*", "", text, flags=re.IGNORECASE)).strip()
 
 
 async def client_turn(client, p: Persona, history: list[dict[str, str]], *, max_new_tokens: int = 48) -> str:

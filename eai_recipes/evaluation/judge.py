@@ -35,7 +35,11 @@ import yaml
 from eai_recipes import paths
 from eai_recipes.errors import EaiError
 from eai_recipes.evaluation import rubrics
-from eai_recipes.evaluation.bootstrap import BootstrapSettings, mean_ci, paired_difference_ci
+from eai_recipes.evaluation.bootstrap import (
+    BootstrapSettings,
+    mean_ci,
+    paired_difference_ci,
+)
 from eai_recipes.evaluation.rubrics import JudgeProfile, Rubric
 from eai_recipes.evaluation.scoring import check_aligned, load_predictions
 
@@ -232,7 +236,7 @@ def judge_requests(requests: list[Request], generate: Generate) -> list[Judgment
 # --------------------------------------------------------------------------------------------- items
 
 
-_USER_TURN = re.compile(r"<\|im_start\|>\s*user\s*<\|im_sep\|>(.*?)<\|im_end\|>", re.S)
+_USER_TURN = re.compile(r"<\|im_start\|>\s*user\s*<\|im_sep\|>(.*?)<\|im_end\|>", re.DOTALL)
 
 
 def question_of(prompt: str) -> str:
@@ -454,9 +458,9 @@ def format_summary(summary: dict[str, Any]) -> str:
     for dim, base in summary["models"]["base"].items():
         eai = summary["models"]["eai"][dim]
         if "counts" in base:
-            cell = lambda s: ", ".join(f"{k} {v}" for k, v in s["counts"].items()) + f" ({s['n']})"  # noqa: E731
+            cell = lambda s: ", ".join(f"{k} {v}" for k, v in s["counts"].items()) + f" ({s['n']})"
         else:
-            cell = lambda s: f"{f(s['mean'])} [{f(s['low'])}, {f(s['high'])}] ({s['n']})"  # noqa: E731
+            cell = lambda s: f"{f(s['mean'])} [{f(s['low'])}, {f(s['high'])}] ({s['n']})"
         lines.append(f"| {dim} | {cell(base)} | {cell(eai)} |")
     u = summary["unparsable"]
     lines.append("")

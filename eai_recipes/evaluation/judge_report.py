@@ -9,8 +9,9 @@ beside it; an uncalibrated judge's figures carry a warning not to read them as q
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 MAX_FLAGGED_SHOWN = 10
 MAX_TURN_CHARS = 600

@@ -16,7 +16,14 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from eai_recipes import paths
 from eai_recipes.config import load_yaml_mapping
@@ -68,7 +75,7 @@ class Dimension(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _anchors_match_scale(self) -> "Dimension":
+    def _anchors_match_scale(self) -> Dimension:
         scale = {repr(x) for x in self.scale}
         anchors = {repr(x) for x in self.anchors}
         if scale != anchors:
@@ -93,7 +100,7 @@ class Rubric(_Strict):
     humaneval_map: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _unique_ids(self) -> "Rubric":
+    def _unique_ids(self) -> Rubric:
         ids = [d.id for d in self.dimensions]
         if len(set(ids)) != len(ids):
             raise ValueError(f"dimension ids must be unique, got {ids}")

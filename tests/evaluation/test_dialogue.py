@@ -14,7 +14,13 @@ import yaml
 from eai_recipes import paths, safety
 from eai_recipes.errors import EaiError
 from eai_recipes.evaluation import dialogue
-from eai_recipes.evaluation.dialogue import Persona, check_conversation, converse, load_personas, summarise
+from eai_recipes.evaluation.dialogue import (
+    Persona,
+    check_conversation,
+    converse,
+    load_personas,
+    summarise,
+)
 
 PERSONAS = paths.RECIPES_DIR / "dialogue" / "personas.yaml"
 RESOURCES = safety.resources("international")

@@ -14,7 +14,13 @@ import yaml
 
 from eai_recipes.evaluation import calibration, judge
 from eai_recipes.evaluation.bootstrap import BootstrapSettings
-from eai_recipes.evaluation.judge import Judgment, Request, judge_requests, run_judge, winner
+from eai_recipes.evaluation.judge import (
+    Judgment,
+    Request,
+    judge_requests,
+    run_judge,
+    winner,
+)
 from eai_recipes.evaluation.rubrics import load_judge_profile, load_rubric
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -253,7 +259,7 @@ def test_report_and_card_show_judge_and_dialogue_with_provenance(run_dir):
     written = write_report(run_dir)
     assert "## Rubric judge" not in written["report.md"].read_text()  # absent files: no section
 
-    answer = lambda r, c: _verdicts("B") if r.key.startswith("pair/") else json.dumps(GOOD)  # noqa: E731
+    answer = lambda r, c: _verdicts("B") if r.key.startswith("pair/") else json.dumps(GOOD)
     run_judge(run_dir, load_judge_profile("tiny"), CB, pairwise=True, generate=Recorder(answer), settings=FAST)
     d = run_dir / "dialogue"
     d.mkdir()
@@ -307,7 +313,7 @@ def test_every_eai_command_in_the_evaluation_readme_parses():
 
     text = (Path(judge.__file__).parent / "README.md").read_text()
     commands = []
-    for block in re.findall(r"```bash\n(.*?)```", text, flags=re.S):
+    for block in re.findall(r"```bash\n(.*?)```", text, flags=re.DOTALL):
         for line in block.replace("\\\n", " ").splitlines():
             line = line.split("#", 1)[0].strip()
             if line.startswith("eai ") and "..." not in line:

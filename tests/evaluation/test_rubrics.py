@@ -10,7 +10,11 @@ import yaml
 
 from eai_recipes.errors import EaiError
 from eai_recipes.evaluation import rubrics
-from eai_recipes.evaluation.rubrics import load_judge_profile, load_rubric, parse_judgment
+from eai_recipes.evaluation.rubrics import (
+    load_judge_profile,
+    load_rubric,
+    parse_judgment,
+)
 
 SCHEMA = {"overall": [1, 2, 3, 4, 5], "medical_advice": ["yes", "no", "unsure"]}
 
