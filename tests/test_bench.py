@@ -39,3 +39,9 @@ def test_bench_serving(trained_run, workdir):
     out = _bench("bench_serving.py", "--workdir", str(workdir), "--run", trained_run.name, "--rounds", "1",
                  "--max-tokens", "8")
     assert "TTFT ratio eai/llamafactory" in out, out
+
+
+def test_bench_judge(tmp_path):
+    out = _bench("bench_judge.py", "--pairs", "1", "--samples", "4", "--batch", "4", "--max-new-tokens", "4",
+                 "--workdir", str(tmp_path))
+    assert "ratio batched/one-by-one" in out, out

@@ -20,6 +20,8 @@ COMMANDS = (
     "sweep",
     "webui",
     "evaluation",
+    "judge",
+    "dialogue",
     "report",
     "humaneval",
     "safety",

@@ -428,6 +428,9 @@ def model_card(info: RunInfo) -> str:
                       + ("" if same else f" To publish that one, publish `checkpoint-{best}/` with this card "
                                          "instead of the final weights.")]
         lines.append("")
+    from eai_recipes.evaluation.judge_report import card_lines
+
+    lines += card_lines(info.run_dir)  # judge and dialogue figures, each with judge model, rubric, calibration
     lines += [
         "## Limitations", "",
         "- ROUGE measures word overlap with one reference answer, not empathy, safety or helpfulness; a higher "
@@ -474,7 +477,11 @@ def build_markdown(info: RunInfo, image: Image, loss_png: Path | None, ckpt_png:
         lines += ["> **Incomplete:** " + "; ".join(info.missing) + ".", ""]
     lines += ["Contents: Recipe, Data, Training, Evaluation, Sample answers, Model card.", ""]
     lines += section_recipe(info) + section_data(info) + section_training(info, image, loss_png)
-    lines += section_evaluation(info, image, ckpt_png) + section_samples(info, k, seed)
+    from eai_recipes.evaluation.judge_report import section_dialogue, section_judge
+
+    lines += section_evaluation(info, image, ckpt_png)
+    lines += section_judge(info.run_dir) + section_dialogue(info.run_dir, md_text)  # when those files exist
+    lines += section_samples(info, k, seed)
     card = model_card(info).split(CARD_MARKER, 1)[1].strip()
     card = demote_headings(card)
     lines += ["## Model card", "", f"Also written as `{info.run_dir.as_posix()}/report/MODEL_CARD.md` and "
