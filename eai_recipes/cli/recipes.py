@@ -61,12 +61,24 @@ def launch_line(profile: Profile) -> str:
     return f"{needed}eai train --profile {profile.name}"
 
 
+def dpo_line(profile: Profile) -> str:
+    """What the preference pass (recipes/eai_dpo.yaml) needs on this profile's hardware."""
+    if profile.dpo_extra_memory_gb is None:
+        need = "no GPU memory estimate (CPU)" if not profile.gpu_memory_gb else "extra memory not estimated"
+    else:
+        total = (profile.gpu_memory_gb or 0) + profile.dpo_extra_memory_gb
+        need = (f"+~{profile.dpo_extra_memory_gb:g} GB per GPU (reference model, chosen + rejected) "
+                f"(~{total:g} GB in all)")
+    return f"DPO: {need}; eai train --profile {profile.name} --recipe eai_dpo --from-run <sft run>"
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     for name in available_profiles():
         p = load_profile(name)
         memory = f"~{p.gpu_memory_gb:g} GB per GPU" if p.gpu_memory_gb else "CPU"
         train_cmd = f"{env_prefix(p.env)}llamafactory-cli train runs/{name}/train.yaml"
         print(f"{name:11s} {memory:16s} {p.description}\n{'':11s} {launch_line(p)}\n{'':11s}   runs: {train_cmd}")
+        print(f"{'':11s} {dpo_line(p)}")
     return 0
 
 
@@ -94,6 +106,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     v.add_argument("paths", nargs="+", metavar="PATH")
     v.set_defaults(func=cmd_validate)
     ls = sub.add_parser("list", help="list the profiles with their memory need and launch command",
-                        description="One line per profile in recipes/profiles/: estimated GPU memory, "
-                                    "description, and the command that launches it.")
+                        description="One entry per profile in recipes/profiles/: estimated GPU memory, "
+                                    "description, the command that launches it, and the extra memory of the "
+                                    "DPO pass (the reference model) with its command.")
     ls.set_defaults(func=cmd_list)
