@@ -34,7 +34,7 @@ from eai_recipes.launch.resume import (
     resume_hint,
 )
 from eai_recipes.recipes.launch_env import LAUNCH_ENV, env_prefix, resolve_env
-from eai_recipes.recipes.render import STAGES, Rendered
+from eai_recipes.recipes.render import ALL_STAGES, Rendered
 
 TAIL_LINES = 20
 
@@ -59,7 +59,7 @@ def stage_env(rendered: Rendered, stage: str,
     """(the child's whole environment, the launch variables shown in the log) for one stage."""
     environ = dict(os.environ if environ is None else environ)
     launch = {}
-    if STAGES[stage].launch_env:
+    if ALL_STAGES[stage].launch_env:
         launch = resolve_env(rendered.env, environ, rendered.profile.name)
     for key in _FROM_PROFILE_ONLY:
         if key in environ and launch.get(key) != environ[key]:

@@ -44,15 +44,17 @@ STAGES = {
     "predict_base": Stage("predict_base", "predict.yaml.j2", "train", {"adapter": None, "out": "predict/base"}),
     "predict_adapter": Stage("predict_adapter", "predict.yaml.j2", "train", {"adapter": "run", "out": "predict/adapter"}),
     "export": Stage("export", "export.yaml.j2", "export"),
-    # Only for a run chained onto an earlier one (--from-run, e.g. DPO after SFT): the earlier adapter on the
-    # same validation set, and both adapters on the held-out crisis prompts (the crisis-handling rate).
+}
+# Only for a run chained onto an earlier one (--from-run, e.g. DPO after SFT): the earlier adapter on the
+# same validation set, and both adapters on the held-out crisis prompts (the crisis-handling rate).
+CHAIN_STAGES = {
     "predict_sft": Stage("predict_sft", "predict.yaml.j2", "train", {"adapter": "from_run", "out": "predict/sft"}),
     "predict_crisis_sft": Stage("predict_crisis_sft", "predict.yaml.j2", "train",
                                 {"adapter": "from_run", "out": "predict-crisis/sft", "dataset": "eai_crisis"}),
     "predict_crisis_adapter": Stage("predict_crisis_adapter", "predict.yaml.j2", "train",
                                     {"adapter": "run", "out": "predict-crisis/adapter", "dataset": "eai_crisis"}),
 }
-CHAIN_STAGES = ("predict_sft", "predict_crisis_sft", "predict_crisis_adapter")
+ALL_STAGES = {**STAGES, **CHAIN_STAGES}
 # Preference losses that need no reference model (LLaMA-Factory: use_ref_model is False for them).
 REFERENCE_FREE = ("orpo", "simpo")
 
@@ -72,7 +74,7 @@ class Rendered:
     staged: Path | None = None
 
     def command(self, stage: str) -> list[str]:
-        return ["llamafactory-cli", STAGES[stage].cli, str(self.files[stage])]
+        return ["llamafactory-cli", ALL_STAGES[stage].cli, str(self.files[stage])]
 
     def path_of(self, stage: str) -> Path:
         """Where a stage's file can be read now: its staged copy until commit(), then its place in run_dir."""
@@ -94,7 +96,7 @@ class Rendered:
 
     def shell_command(self, stage: str) -> str:
         """The command as a shell line, with the launch environment in front of the train stage."""
-        prefix = env_prefix(self.env) if STAGES[stage].launch_env else ""
+        prefix = env_prefix(self.env) if ALL_STAGES[stage].launch_env else ""
         return prefix + " ".join(shlex.quote(part) for part in self.command(stage))
 
 
@@ -153,7 +155,7 @@ def _render_stage(env, stage: Stage, emitter: _Emitter, **context: Any) -> str:
 def _template_keys(env, values: dict[str, Any]) -> set[str]:
     """Every key that some stage template lays out (found by a dry render)."""
     known: set[str] = set()
-    for stage in STAGES.values():
+    for stage in ALL_STAGES.values():
         em = _Emitter(values, set(), {}, extra=False)
         _render_stage(env, stage, em, run_dir="runs/x", profile="", recipe="", sets="", command="", env_doc=[],
                       adapter_path="runs/x/adapter")
@@ -301,7 +303,7 @@ def render(profile_name: str, sets: dict[str, Any] | None = None, *, run_name: s
     chain = _chain_doc(values, from_dir)
     rendered = Rendered(run_dir=run_dir, profile=profile, values=values, files={}, env=launch_env, sources=sources,
                         staged=stage_in, from_run=from_dir)
-    for stage in STAGES.values():
+    for stage in ALL_STAGES.values():
         if stage.name in CHAIN_STAGES and from_dir is None:
             continue
         adapter_path = {"run": f"{run_dir.as_posix()}/adapter", None: "",
