@@ -292,17 +292,23 @@ def held_out_keys(val_file: Path, humaneval_file: Path | None, heldout_crisis: P
     return keys
 
 
-def build_preference(tmp: Path, *, info_dir: Path, registry_path: Path, cfg: rules.RuleConfig, mode: str,
-                     local_dir: Path | None, token: str | None, system: str, placeholders: dict[str, str],
-                     seed: int, log, fetch=None) -> tuple[dict[str, Any], list[str], list[dict], dict[str, str]]:
-    """Write tmp/eai_pref.json, tmp/eai_pref_val.json and tmp/eai_crisis.json (after eai_val.json exists in
-    tmp). Returns (manifest section, rejects.jsonl lines, dataset_info entries, licences)."""
-    prefs = load_preference_sources(registry_path, cfg)
+def locate_preference(*, info_dir: Path, registry_path: Path, cfg: rules.RuleConfig, mode: str,
+                      local_dir: Path | None, token: str | None, log, fetch=None) -> list[tuple[PrefSource, Located]]:
+    """Find (download, from the hub) and column-check every preference source: done with the SFT sources,
+    before any row is processed."""
     kwargs = {"fetch": fetch} if fetch else {}
     located = [(p, locate(p.source, mode=mode, info_dir=info_dir, local_dir=local_dir, token=token, log=log,
-                          **kwargs)) for p in prefs]
+                          **kwargs)) for p in load_preference_sources(registry_path, cfg)]
     for p, loc in located:
         check_pref_schema(loc, p)
+    return located
+
+
+def build_preference(tmp: Path, located: list[tuple[PrefSource, Located]], *, info_dir: Path,
+                     cfg: rules.RuleConfig, system: str, placeholders: dict[str, str], seed: int,
+                     log) -> tuple[dict[str, Any], list[str], list[dict], dict[str, str]]:
+    """Write tmp/eai_pref.json, tmp/eai_pref_val.json and tmp/eai_crisis.json (after eai_val.json exists in
+    tmp). Returns (manifest section, rejects.jsonl lines, dataset_info entries, licences)."""
     crisis_dir = info_dir / "crisis"
     heldout = crisis_dir / "heldout.jsonl"
     humaneval = info_dir / "humaneval_questions.json"
