@@ -55,6 +55,8 @@ CHAIN_STAGES = {
                                     {"adapter": "run", "out": "predict-crisis/adapter", "dataset": "eai_crisis"}),
 }
 ALL_STAGES = {**STAGES, **CHAIN_STAGES}
+# Profile options LLaMA-Factory accepts for stage sft only: turned off for a preference recipe.
+SFT_ONLY = ("packing", "neat_packing")
 # Preference losses that need no reference model (LLaMA-Factory: use_ref_model is False for them).
 REFERENCE_FREE = ("orpo", "simpo")
 
@@ -273,6 +275,12 @@ def render(profile_name: str, sets: dict[str, Any] | None = None, *, run_name: s
         profile = dataclasses.replace(profile, recipe=recipe)
     values = merge_values(profile, sets)
     sources = value_sources(profile, sets)
+    sft_only = []  # a profile's SFT speed options that LLaMA-Factory refuses for other stages
+    if values.get("stage", "sft") != "sft":
+        for key in SFT_ONLY:
+            if values.get(key) and sources.get(key) != "--set":
+                values[key], sources[key] = False, f"off for stage {values['stage']} ({sources.get(key)} sets it for SFT)"
+                sft_only.append(key)
     from_dir = None
     if from_run:
         if not _RUN_NAME.fullmatch(from_run) or ".." in from_run.split("/"):
@@ -301,6 +309,8 @@ def render(profile_name: str, sets: dict[str, Any] | None = None, *, run_name: s
     if from_run:
         sets_text = f"--from-run {from_run} " + sets_text
     chain = _chain_doc(values, from_dir)
+    if sft_only:
+        chain.append(f"{' and '.join(sft_only)}: off (LLaMA-Factory allows them for SFT only; the profile sets them).")
     rendered = Rendered(run_dir=run_dir, profile=profile, values=values, files={}, env=launch_env, sources=sources,
                         staged=stage_in, from_run=from_dir)
     for stage in ALL_STAGES.values():
