@@ -14,7 +14,8 @@ import pytest
 from eai_recipes.cli import build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = [ROOT / "README.md", ROOT / "dataset_info" / "README.md", ROOT / "dataset_info" / "crisis" / "README.md"]
+DOCS = [ROOT / "README.md", ROOT / "dataset_info" / "README.md", ROOT / "dataset_info" / "crisis" / "README.md",
+        ROOT / "recipes" / "README.md"]
 
 # Placeholders the README uses where a user supplies a value.
 PLACEHOLDERS = {"NAME": "tiny", "<run-name>": "demo", "R": "demo", "DIR": "somewhere", "PATH...": "recipes/",
