@@ -59,7 +59,7 @@ def _help_pattern() -> re.Pattern:
     for locale in safety.load_resources()["locales"].values():
         for r in locale["resources"]:
             names.add(re.escape(r["name"].lower()))
-            names.update(re.escape(n) for n in re.findall(r"\d[\d ]{2,}\d", r["contact"]))
+            names.update(rf"\b{re.escape(n)}\b" for n in re.findall(r"\d[\d ]{1,}\d", r["contact"]))
     return re.compile(rf"(?:{_HELP_WORDS}|{'|'.join(sorted(names, key=len, reverse=True))})", re.IGNORECASE)
 
 
