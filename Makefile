@@ -8,9 +8,10 @@ SWEEP ?= tiny_lr
 HOST ?=
 SERVE_PROFILE ?= tiny
 RUN ?= demo
+DPO_PROFILE ?= tiny
 ARGS ?=
 
-.PHONY: help setup demo test test-fast train sweep predict export eval report chat webui bench gpu-check gpu-wheels clean
+.PHONY: help setup demo dpo test test-fast train sweep predict export eval report chat webui bench gpu-check gpu-wheels clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -20,6 +21,11 @@ setup:  ## create .venv and install eai-recipes with LLaMA-Factory 0.9.5 (idempo
 
 demo:  ## whole pipeline offline on CPU: data, QLoRA on the tiny model, predict, export, table
 	$(EAI) demo $(ARGS)
+
+dpo:  ## preference pass after SFT run RUN (default demo): DPO, SFT vs SFT+DPO table, report (DPO_PROFILE=tiny)
+	$(EAI) train --profile $(DPO_PROFILE) --recipe eai_dpo --from-run $(RUN) --run-name $(RUN)-dpo $(ARGS)
+	$(EAI) eval --profile $(DPO_PROFILE) --recipe eai_dpo --from-run $(RUN) --run-name $(RUN)-dpo
+	$(EAI) report $(RUN)-dpo
 
 test:  ## run the test suite, including the real llamafactory-cli runs on the tiny model
 	$(VENV)/bin/python -m pytest $(ARGS)

@@ -61,4 +61,7 @@ def run_demo(run_name: str = "demo", *, profile: str = "tiny", verbose: bool = F
     print(f"\nBase model vs fine-tuned on the validation set ({run_dir / 'eval' / 'table.md'}):\n")
     print(evaluation.comparison_table(metrics))
     print(f"Done in {time.monotonic() - started:.0f}s.", file=sys.stderr)
+    print(f"Next, the preference pass (DPO) from this run: eai train --profile {profile} --recipe eai_dpo "
+          f"--from-run {run_name} --run-name {run_name}-dpo, then the same with `eai eval` for the SFT vs "
+          "SFT + DPO table (`make dpo` does both; see recipes/README.md).", file=sys.stderr)
     return metrics

@@ -25,12 +25,18 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
              "--env NPROC_PER_NODE=4; allowed: " + ", ".join(LAUNCH_ENV),
     )
     p.add_argument("--run-name", help="run directory name under runs/ (default: the profile name)")
+    p.add_argument("--recipe", help="recipe in recipes/ instead of the profile's own, e.g. eai_dpo (the "
+                                    "preference pass; see recipes/README.md)")
+    p.add_argument("--from-run", metavar="RUN",
+                   help="start from the finished run runs/RUN (e.g. the SFT run demo): its adapter is the policy's "
+                        "start and, for DPO, the reference model's adapter")
 
 
 def render_from_args(args: argparse.Namespace, runs_dir: Path = paths.RUNS_DIR, *,
                      stage_in: Path | None = None) -> Rendered:
     return render(args.profile, parse_sets(args.sets), run_name=args.run_name, runs_dir=runs_dir,
-                  env=parse_env(getattr(args, "env", None)), stage_in=stage_in)
+                  env=parse_env(getattr(args, "env", None)), stage_in=stage_in,
+                  recipe=getattr(args, "recipe", None), from_run=getattr(args, "from_run", None))
 
 
 

@@ -58,6 +58,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
     sys.stdout.write(compare.comparison_table(metrics))
     eval_dir = rendered.run_dir / "eval"
     print(f"wrote {eval_dir / 'metrics.json'} and {eval_dir / 'table.md'}", file=sys.stderr)
+    if rendered.from_run is not None and backend == "llamafactory":
+        from eai_recipes.evaluation.stages import compare_stages, stages_table
+
+        result = compare_stages(rendered.run_dir, rendered.from_run, rendered.config("train"), settings)
+        print(f"\nSFT ({rendered.from_run.as_posix()}) vs SFT + preference pass ({rendered.run_dir.as_posix()}):\n")
+        sys.stdout.write(stages_table(result))
+        print(f"wrote {eval_dir / 'stages.json'} and {eval_dir / 'stages.md'}", file=sys.stderr)
     return 0
 
 
@@ -80,7 +87,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "Writes runs/<run>/eval/metrics.json and table.md (the paper's Table 1 shape).\n\n"
             "With --checkpoints: predict with every runs/<run>/adapter/checkpoint-N instead, and name the best\n"
             "(highest mean ROUGE-L F1; a tie goes to the earlier step), with a plot of the metric per step\n"
-            "beside the training loss: runs/<run>/eval/checkpoints.{json,md,png}."
+            "beside the training loss: runs/<run>/eval/checkpoints.{json,md,png}.\n\n"
+            "With --recipe eai_dpo --from-run SFT_RUN (a preference pass): also predict with the SFT adapter, and\n"
+            "with both adapters on the held-out crisis prompts, and write the SFT vs SFT + DPO table (ROUGE with\n"
+            "intervals, the crisis-handling rate): runs/<run>/eval/stages.{json,md}."
         ),
     )
     add_render_options(p)

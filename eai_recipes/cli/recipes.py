@@ -74,6 +74,15 @@ def memory_lines(p: Profile, calibration: dict, *, detail: bool) -> list[str]:
     if detail:
         lines += [f"  {line}" for line in estimate.lines()]
     return lines
+def dpo_line(profile: Profile) -> str:
+    """What the preference pass (recipes/eai_dpo.yaml) needs on this profile's hardware."""
+    if profile.dpo_extra_memory_gb is None:
+        need = "no GPU memory estimate (CPU)" if not profile.gpu_memory_gb else "extra memory not estimated"
+    else:
+        total = (profile.gpu_memory_gb or 0) + profile.dpo_extra_memory_gb
+        need = (f"+~{profile.dpo_extra_memory_gb:g} GB per GPU (reference model, chosen + rejected) "
+                f"(~{total:g} GB in all)")
+    return f"DPO: {need}; eai train --profile {profile.name} --recipe eai_dpo --from-run <sft run>"
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -88,6 +97,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                 print(f"{'':11s}   {line}")
     if not args.memory:
         print("\n(--memory shows how each estimate is made up: eai_recipes/recipes/memory.py)")
+        print(f"{'':11s} {dpo_line(p)}")
     return 0
 
 
@@ -115,10 +125,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     v.add_argument("paths", nargs="+", metavar="PATH")
     v.set_defaults(func=cmd_validate)
     ls = sub.add_parser("list", help="list the profiles with their memory need and launch command",
-                        description="One line per profile in recipes/profiles/: estimated GPU memory, "
+                        description="One entry per profile in recipes/profiles/: estimated GPU memory, "
                                     "description, and the command that launches it; for GPU profiles the "
                                     "memory model's estimate (eai_recipes/recipes/memory.py) and whether a GPU "
-                                    "check calibrated it (recipes/memory/calibration.yaml).")
+                                    "check calibrated it (recipes/memory/calibration.yaml); and the extra memory "
+                                    "of the DPO pass (the reference model) with its command.")
     ls.add_argument("--memory", action="store_true",
                     help="show each estimate term by term (weights, embeddings, LoRA, activations, logits)")
     ls.set_defaults(func=cmd_list)

@@ -36,6 +36,7 @@ from eai_recipes.data.identity_set import (
     placeholder_values,
 )
 from eai_recipes.data.loaders import Located, iter_batches, locate, read_columns
+from eai_recipes.data.preference import build_preference, locate_preference
 from eai_recipes.data.process import BatchResult, Plan, process_batch
 from eai_recipes.data.registry import Source, load_registry
 from eai_recipes.data.rules import has_placeholder
@@ -521,6 +522,8 @@ def build_datasets(
                for s in sources]
     for loc in located:
         check_schema(loc)
+    pref_located = locate_preference(info_dir=info_dir, registry_path=registry.path, cfg=registry.rules, mode=mode,
+                                     local_dir=local, token=token, log=log, **kwargs)
 
     out = Path(out_dir)
     out_existed = out.exists()
@@ -554,6 +557,11 @@ def build_datasets(
             build.outputs[f"{HUMANEVAL}.json"] = he_writer.close()
             entries.append({"name": HUMANEVAL, "file_name": f"{HUMANEVAL}.json"})
         entries += [{"name": f"eai_src_{s.key}", "file_name": f"{SOURCES_DIR}/{s.key}.json"} for s in sources]
+        preference, pref_rejects, pref_entries, pref_licences = build_preference(
+            tmp, pref_located, info_dir=info_dir, cfg=registry.rules, system=system, placeholders=placeholders,
+            seed=seed, log=log)
+        build.rejects.add(pref_rejects)
+        entries += pref_entries
         build.outputs["rejects.jsonl"] = build.rejects.close()
         info_text = _render_dataset_info(info_dir, entries)
         (tmp / "dataset_info.json").write_text(info_text, encoding="utf-8")
@@ -561,6 +569,8 @@ def build_datasets(
         manifest = _manifest(build, located, sources, mode, name=placeholders["name"],
                              author=placeholders["author"], seed=seed, val_size=val_size, system=system,
                              registry_path=registry.path, info_dir=info_dir)
+        manifest["preference"] = preference
+        manifest["licences"].update(pref_licences)
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
                                            encoding="utf-8")
     except BaseException:

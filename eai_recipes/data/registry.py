@@ -21,7 +21,7 @@ SCHEMA_CONFIDENCE = ("confirmed", "strong", "weak", "unknown")
 FORMATS = ("jsonl", "json", "csv", "parquet")
 SIDES = ("user", "response")
 
-_TOP_KEYS = {"version", "rules", "validation", "sources"}
+_TOP_KEYS = {"version", "rules", "validation", "sources", "preference"}  # preference: data/preference.py
 _VALIDATION_KEYS = {"size"}
 _RULE_KEYS = {"min_words", "max_chars", "phone_allowlist", "known_names"}
 _SOURCE_KEYS = {

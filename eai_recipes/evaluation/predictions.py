@@ -32,7 +32,8 @@ def run_predictions(rendered: Rendered, backend: str, *, quiet: bool = True) -> 
     """Predict with the base model and the fine-tuned one; return the predictions dir and wall seconds."""
     wall: dict[str, float] = {}
     if backend == "llamafactory":
-        for which in ("base", "adapter"):
+        # A chained run (--from-run) also predicts with the SFT adapter, and both adapters on the crisis prompts.
+        for which in ("base", "adapter") + (("sft", "crisis") if rendered.from_run is not None else ()):
             start = time.monotonic()
             predict(rendered, which, quiet=quiet)
             wall[which] = time.monotonic() - start

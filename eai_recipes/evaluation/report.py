@@ -27,6 +27,7 @@ import yaml
 from eai_recipes import __version__, paths
 from eai_recipes.config import load_yaml_mapping
 from eai_recipes.errors import EaiError
+from eai_recipes.evaluation.stages import stage_label, stages_section
 
 CARD_MARKER = "<!-- model card written by `eai report` -->"
 CRISIS_LINES = (
@@ -289,6 +290,7 @@ def section_evaluation(info: RunInfo, image: Image, ckpt_png: Path | None) -> li
         if any(empties.values()):
             lines += ["Empty answers: " + ", ".join(f"{MODEL_LABELS.get(m, m)} {c} of {n}"
                                                     for m, c in empties.items()) + ".", ""]
+    lines += stages_section(info.run_dir)
     if info.checkpoints:
         from eai_recipes.evaluation.checkpoints import checkpoint_table
 
@@ -357,6 +359,7 @@ def model_card(info: RunInfo) -> str:
                      if info.is_tiny else ".") , ""]
     if (info.manifest or {}).get("parameters", {}).get("mode") == "offline":
         lines += ["> **Trained on the offline samples**, not the real datasets (`eai data build --offline`).", ""]
+    lines += [f"**Training stage:** {stage_label(info.train)}.", ""]
     lines += [
         f"A {method} adapter for `{info.base_model}`, fine-tuned with LLaMA-Factory by the eai-recipes recipe "
         f"(run `{info.name}`) to answer people who write about their feelings with empathy, in the role of "

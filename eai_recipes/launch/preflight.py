@@ -19,7 +19,7 @@ from eai_recipes import paths
 from eai_recipes.errors import EaiError
 from eai_recipes.recipes.launch_env import flag_on
 from eai_recipes.recipes.profiles import Profile
-from eai_recipes.recipes.render import STAGES, Rendered
+from eai_recipes.recipes.render import ALL_STAGES, Rendered
 from eai_recipes.recipes.validate import PACKAGE_KEYS, validate_file
 
 
@@ -153,7 +153,7 @@ def validate_once(rendered: Rendered, stage: str) -> None:
     key = _stamp_key(path)
     if stamps.get(stage) == key:
         return
-    validate_file(path, STAGES[stage].cli, rendered.sources)
+    validate_file(path, ALL_STAGES[stage].cli, rendered.sources)
     stamps[stage] = key
     stamps_path.write_text(json.dumps(stamps, indent=2) + "\n")
 

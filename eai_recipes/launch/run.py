@@ -28,12 +28,13 @@ from eai_recipes.launch.preflight import (
 from eai_recipes.launch.resume import (
     TRAIN_RECORD,
     assess_run,
+    is_finished,
     plan_training,
     refusal,
     resume_hint,
 )
 from eai_recipes.recipes.launch_env import LAUNCH_ENV, env_prefix, resolve_env
-from eai_recipes.recipes.render import STAGES, Rendered
+from eai_recipes.recipes.render import ALL_STAGES, Rendered
 
 TAIL_LINES = 20
 
@@ -58,7 +59,7 @@ def stage_env(rendered: Rendered, stage: str,
     """(the child's whole environment, the launch variables shown in the log) for one stage."""
     environ = dict(os.environ if environ is None else environ)
     launch = {}
-    if STAGES[stage].launch_env:
+    if ALL_STAGES[stage].launch_env:
         launch = resolve_env(rendered.env, environ, rendered.profile.name)
     for key in _FROM_PROFILE_ONLY:
         if key in environ and launch.get(key) != environ[key]:
@@ -196,6 +197,41 @@ def build_data_if_missing(values: dict) -> None:
         raise EaiError(f"`eai data build --out {dataset_dir}` failed, so training did not start: {exc}") from None
 
 
+# Keys an SFT run and the run chained onto it (--from-run) must share: the adapter belongs to that base model
+# and was trained with that chat template.
+CHAIN_KEYS = ("model_name_or_path", "template", "finetuning_type", "quantization_bit")
+
+
+def check_from_run(rendered: Rendered) -> None:
+    """A run chained with --from-run needs that run finished (its adapter saved), on the same base model and
+    template; a preference recipe needs --from-run. Checked in seconds, before any model loads."""
+    stage = rendered.values.get("stage", "sft")
+    if rendered.from_run is None:
+        if stage != "sft":
+            raise EaiError(f"recipe '{rendered.profile.recipe}' (stage: {stage}) is a pass after SFT: add --from-run "
+                           f"<the finished SFT run>, e.g. --from-run demo (its adapter starts the policy and is the "
+                           f"reference model's)")
+        return
+    source, adapter = rendered.from_run, rendered.from_run / "adapter"
+    if source.resolve() == rendered.run_dir.resolve():
+        raise EaiError(f"--from-run {source.name}: that is this run; give the SFT run and a new --run-name")
+    if not is_finished(adapter) or not (adapter / "adapter_config.json").is_file():
+        raise EaiError(f"--from-run {source.name}: {adapter} is not a finished run (no train_results.json and "
+                       f"adapter_config.json); finish it first, e.g. `eai train --profile {rendered.profile.name} "
+                       f"--run-name {source.name}` (or `eai demo` for runs/demo)")
+    record_path = source / TRAIN_RECORD
+    record = json.loads(record_path.read_text(encoding="utf-8")) if record_path.is_file() else None
+    if record is None:
+        print(f"eai: warning: {record_path} is missing, so the base model of --from-run {source.name} cannot be "
+              "compared with this recipe's", file=sys.stderr)
+        return
+    differ = [f"{k}: {record.get(k)!r} there, {rendered.values.get(k)!r} here" for k in CHAIN_KEYS
+              if record.get(k) != rendered.values.get(k)]
+    if differ:
+        raise EaiError(f"--from-run {source.name}: its adapter was trained with other settings ({'; '.join(differ)}); "
+                       f"chain onto a run of the same profile (profile '{rendered.profile.name}', {rendered.profile.path})")
+
+
 def train(rendered: Rendered, *, fresh: bool = False, quiet: bool = False, build_data: bool = False) -> Path:
     if rendered.staged is not None:
         # Rendered aside: a run directory whose checkpoints belong to another recipe must keep the files that
@@ -205,6 +241,7 @@ def train(rendered: Rendered, *, fresh: bool = False, quiet: bool = False, build
             raise refusal(rendered, state)
         rendered.commit()
     check_gpu(rendered.profile)
+    check_from_run(rendered)
     validate_once(rendered, "train")
     config = rendered.config("train")
     check_packages(config, rendered.env)
@@ -233,20 +270,35 @@ def _check_adapter(rendered: Rendered) -> None:
                        "first (with the same --run-name)")
 
 
+# What `predict --which` names -> the stages it runs; a chained run (--from-run) also has sft and crisis.
+PREDICT_STAGES = {"base": ("predict_base",), "adapter": ("predict_adapter",), "sft": ("predict_sft",),
+                  "crisis": ("predict_crisis_sft", "predict_crisis_adapter")}
+
+
 def predict(rendered: Rendered, which: str = "both", *, quiet: bool = False) -> dict[str, Path]:
+    """`which`: base, adapter, both (base and adapter; for a chained run also sft and crisis), sft, crisis."""
     check_gpu(rendered.profile)
-    stages = {"base": "predict_base", "adapter": "predict_adapter"}
-    chosen = list(stages) if which == "both" else [which]
-    for name in chosen:
-        validate_once(rendered, stages[name])
+    names = ["base", "adapter"] if which == "both" else [which]
+    if which == "both" and rendered.from_run is not None:
+        names += ["sft", "crisis"]
+    if any(n in ("sft", "crisis") for n in names) and rendered.from_run is None:
+        raise EaiError(f"--which {which}: predicting with the SFT adapter needs --from-run <the SFT run>")
+    stages = [stage for n in names for stage in PREDICT_STAGES[n]]
+    for stage in stages:
+        validate_once(rendered, stage)
     check_model(rendered.values)
-    check_datasets(rendered.values, ("eval_dataset",))
-    if "adapter" in chosen:
+    check_datasets(rendered.values, ("predict_dataset",) if rendered.values.get("predict_dataset") else
+                   ("eval_dataset",))
+    if "crisis" in names:
+        check_datasets({**rendered.values, "crisis": "eai_crisis"}, ("crisis",))
+    if any(n in ("adapter", "crisis") for n in names):
         _check_adapter(rendered)
+    if rendered.from_run is not None and any(n in ("sft", "crisis") for n in names):
+        check_from_run(rendered)
     out: dict[str, Path] = {}
-    for name in chosen:
-        run_stage(rendered, stages[name], quiet=quiet)
-        out[name] = rendered.run_dir / "predict" / name
+    for stage in stages:
+        run_stage(rendered, stage, quiet=quiet)
+        out[stage.removeprefix("predict_")] = Path(str(rendered.config(stage)["output_dir"]))
     return out
 
 

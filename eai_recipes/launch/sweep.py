@@ -19,7 +19,7 @@ from eai_recipes import paths
 from eai_recipes.errors import EaiError
 from eai_recipes.launch.preflight import check_gpu
 from eai_recipes.launch.resume import assess_run
-from eai_recipes.launch.run import train
+from eai_recipes.launch.run import check_from_run, train
 from eai_recipes.recipes.render import Rendered, yaml_scalar
 from eai_recipes.recipes.sweeps import SWEEPS_DIR, Point, Sweep, expand, load
 
@@ -176,6 +176,7 @@ def run(path: Path, *, dry_run: bool = False, fresh: bool = False, quiet: bool =
         if dry_run:
             return points
         check_gpu(points[0].rendered.profile)
+        check_from_run(points[0].rendered)  # a chained sweep (from_run:) needs that run finished, before any point
         for i, p in enumerate(points, 1):
             if p.status == "finished":
                 print(f"[{i}/{total}] {p.name}: {p.state.describe()}, skipped ({p.run_dir})", file=sys.stderr)

@@ -9,7 +9,7 @@ from typing import Any
 
 from eai_recipes.config import load_yaml_mapping
 from eai_recipes.recipes import sweeps
-from eai_recipes.recipes.profiles import available_profiles, load_profile
+from eai_recipes.recipes.profiles import available_profiles, load_profile, load_recipe
 from eai_recipes.recipes.render import render
 from eai_recipes.recipes.validate import validate_file, validate_rendered
 
@@ -32,10 +32,21 @@ def classify(path: Path, data: dict[str, Any]) -> str:
     return "other"
 
 
-def validate_profile_file(path: Path) -> list[str]:
-    """Render a profile (with its own recipe) into a scratch directory and validate every stage."""
+# The run name a recipe that starts from another run (stage dpo) is validated with: the chained keys are
+# rendered as they would be (adapter and reference paths are not opened by the parser).
+EXAMPLE_FROM_RUN = "sft-run"
+
+
+def validate_profile_file(path: Path, recipe: str | None = None) -> list[str]:
+    """Render a profile (with its own recipe, or `recipe`) into a scratch directory and validate every stage.
+    A recipe that is not SFT is rendered as chained onto an SFT run (--from-run)."""
+    from_run = None
+    if recipe is not None:
+        stage = load_recipe(recipe, path.parent.parent).get("stage", "sft")
+        from_run = EXAMPLE_FROM_RUN if stage != "sft" else None
     with tempfile.TemporaryDirectory() as tmp:
-        rendered = render(path.stem, profiles_dir=path.parent, stage_in=Path(tmp))
+        rendered = render(path.stem, profiles_dir=path.parent, stage_in=Path(tmp), recipe=recipe,
+                          from_run=from_run)
         return validate_rendered(rendered)
 
 
@@ -52,9 +63,15 @@ def validate_any(path: Path) -> tuple[str, list[str]]:
     if kind == "recipe":
         profiles_dir = path.parent / "profiles"
         users = [n for n in available_profiles(profiles_dir) if load_profile(n, profiles_dir).recipe == path.stem]
-        for name in users:
-            validate_profile_file(profiles_dir / f"{name}.yaml")
-        return kind, [f"through the profiles that use it: {', '.join(users) or 'none'}"]
+        if users:
+            for name in users:
+                validate_profile_file(profiles_dir / f"{name}.yaml")
+            return kind, [f"through the profiles that use it: {', '.join(users)}"]
+        # A recipe no profile names (eai_dpo: chosen with --recipe): through every profile.
+        every = available_profiles(profiles_dir)
+        for name in every:
+            validate_profile_file(profiles_dir / f"{name}.yaml", recipe=path.stem)
+        return kind, [f"with --recipe {path.stem} through every profile: {', '.join(every) or 'none'}"]
     if kind == "config":
         return kind, validate_file(path)
     return kind, []

@@ -16,7 +16,8 @@ from eai_recipes.errors import EaiError
 from eai_recipes.hardware import Gpu, detect_gpu
 from eai_recipes.recipes.launch_env import check_env, env_text
 
-PROFILE_KEYS = ("description", "recipe", "requires_gpu", "gpus", "gpu_memory_gb", "env", "values")
+PROFILE_KEYS = ("description", "recipe", "requires_gpu", "gpus", "gpu_memory_gb", "dpo_extra_memory_gb", "env",
+                "values")
 
 
 @dataclass
@@ -30,6 +31,9 @@ class Profile:
     env: dict[str, str | None] = field(default_factory=dict)  # None: required from the caller's environment
     gpus: list[str] = field(default_factory=list)  # GPU names `--profile auto` picks this profile for
     gpu_memory_gb: float | None = None  # estimated peak need per GPU
+    # Estimated extra per GPU for the DPO pass (recipes/eai_dpo.yaml): the frozen reference model (a second
+    # copy of the 4-bit base + the SFT adapter) and its forward pass, and chosen + rejected in every batch.
+    dpo_extra_memory_gb: float | None = None
 
 
 
@@ -70,6 +74,10 @@ def load_profile(name: str, profiles_dir: Path = paths.PROFILES_DIR) -> Profile:
     memory = data.get("gpu_memory_gb")
     if memory is not None and (isinstance(memory, bool) or not isinstance(memory, (int, float))):
         raise EaiError(f"{path}: key 'gpu_memory_gb' must be a number (GB per GPU), got {memory!r}")
+    dpo_extra = data.get("dpo_extra_memory_gb")
+    if dpo_extra is not None and (isinstance(dpo_extra, bool) or not isinstance(dpo_extra, (int, float))):
+        raise EaiError(f"{path}: key 'dpo_extra_memory_gb' must be a number (GB per GPU on top of gpu_memory_gb), "
+                       f"got {dpo_extra!r}")
     return Profile(
         name=name,
         path=path,
@@ -80,13 +88,19 @@ def load_profile(name: str, profiles_dir: Path = paths.PROFILES_DIR) -> Profile:
         env=env,
         gpus=gpus,
         gpu_memory_gb=memory,
+        dpo_extra_memory_gb=dpo_extra,
     )
+
+
+def available_recipes(recipes_dir: Path = paths.RECIPES_DIR) -> list[str]:
+    return sorted(p.stem for p in recipes_dir.glob("*.yaml"))
 
 
 def load_recipe(name: str, recipes_dir: Path = paths.RECIPES_DIR) -> dict[str, Any]:
     path = recipes_dir / f"{name}.yaml"
     if not path.is_file():
-        raise EaiError(f"recipe '{name}' not found: no {path.name} in recipes/")
+        raise EaiError(f"recipe '{name}' not found: no {path.name} in recipes/; available: "
+                       f"{', '.join(available_recipes(recipes_dir)) or 'none'}")
     return _values_of(path, load_yaml_mapping(path))
 
 

@@ -5,6 +5,8 @@ A sweep file (recipes/sweeps/*.yaml):
 
     description: what it compares
     profile: paper                 # recipes/profiles/<name>.yaml (or auto)
+    recipe: eai_dpo                # a recipe other than the profile's (optional)
+    from_run: paper                # every point starts from this finished run, as --from-run (optional)
     set: {num_train_epochs: 1.0}   # overrides shared by every point (optional)
     env: {NPROC_PER_NODE: 4}       # launch variables (optional)
     points:                        # a list of overrides ...
@@ -30,13 +32,14 @@ from eai_recipes.recipes.render import Rendered, render, yaml_scalar
 from eai_recipes.recipes.validate import validate_rendered
 
 SWEEPS_DIR = paths.RECIPES_DIR / "sweeps"
-SWEEP_KEYS = ("description", "profile", "set", "env", "grid", "points")
+SWEEP_KEYS = ("description", "profile", "recipe", "from_run", "set", "env", "grid", "points")
 # Short labels for run names; other keys keep their own name.
 ABBREV = {
     "learning_rate": "lr", "lora_rank": "r", "lora_alpha": "alpha", "lora_dropout": "drop",
     "per_device_train_batch_size": "bs", "gradient_accumulation_steps": "ga", "num_train_epochs": "ep",
     "max_steps": "steps", "cutoff_len": "len", "warmup_steps": "warm", "lr_scheduler_type": "sched",
-    "weight_decay": "wd", "quantization_bit": "q", "lora_target": "target",
+    "weight_decay": "wd", "quantization_bit": "q", "lora_target": "target", "pref_beta": "beta",
+    "pref_loss": "loss", "pref_ftx": "ftx",
 }
 
 
@@ -46,6 +49,8 @@ class Sweep:
     path: Path
     profile: str
     description: str = ""
+    recipe: str | None = None
+    from_run: str | None = None
     sets: dict[str, Any] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     points: list[dict[str, Any]] = field(default_factory=list)  # each point's own overrides
@@ -102,6 +107,9 @@ def load(path: Path) -> Sweep:
         raise EaiError(f"{path}: key 'set' must map LLaMA-Factory keys to values shared by every point")
     if not isinstance(env, dict):
         raise EaiError(f"{path}: key 'env' must map launch variables to values, e.g. NPROC_PER_NODE: 4")
+    for key in ("recipe", "from_run"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise EaiError(f"{path}: key '{key}' must be a name (a recipe in recipes/, a run under runs/)")
     grid, listed = data.get("grid"), data.get("points")
     if grid is None and listed is None:
         raise EaiError(f"{path}: a sweep needs 'grid' (every combination of the listed values) and/or "
@@ -118,7 +126,7 @@ def load(path: Path) -> Sweep:
     varied = list(dict.fromkeys(k for p in points for k in p))
     return Sweep(name=path.stem, path=path, profile=profile, description=str(data.get("description", "")),
                  sets=sets, env={str(k): env_text(v) for k, v in env.items()}, points=points,
-                 varied=varied)
+                 varied=varied, recipe=data.get("recipe"), from_run=data.get("from_run"))
 
 
 def _label(value: Any) -> str:
@@ -159,7 +167,7 @@ def expand(path: Path, runs_dir: Path = paths.RUNS_DIR, *, staging: Path | None 
         shown = ", ".join(f"{k}={yaml_scalar(v)}" for k, v in overrides.items())
         try:
             rendered = render(sweep.profile, {**sweep.sets, **overrides}, run_name=f"{sweep.name}/{name}",
-                                      runs_dir=runs_dir, env=sweep.env,
+                                      runs_dir=runs_dir, env=sweep.env, recipe=sweep.recipe, from_run=sweep.from_run,
                                       stage_in=staging / sweep.name / name if staging is not None else None)
             validate_rendered(rendered)
         except EaiError as exc:

@@ -18,7 +18,7 @@ from eai_recipes.config import load_yaml_mapping
 from eai_recipes.errors import EaiError
 from eai_recipes.hardware import has_cuda
 from eai_recipes.recipes.expand import check_deepspeed_json
-from eai_recipes.recipes.render import STAGES, Rendered, yaml_scalar
+from eai_recipes.recipes.render import ALL_STAGES, Rendered, yaml_scalar
 
 
 def _dataclasses_for(cli: str):
@@ -288,7 +288,7 @@ def validate_rendered(rendered: Rendered, stages: list[str] | None = None) -> li
             staged_copy = rendered.staged / Path(config["deepspeed"]).name
             if staged_copy.is_file():  # not copied into the run directory yet
                 config["deepspeed"] = str(staged_copy)
-        for note in validate_config(config, STAGES[name].cli, str(rendered.files[name]), rendered.sources):
+        for note in validate_config(config, ALL_STAGES[name].cli, str(rendered.files[name]), rendered.sources):
             if note not in notes:
                 notes.append(note)
     return notes

@@ -70,11 +70,13 @@ class _FakeHub(BaseHTTPRequestHandler):
             elif path.startswith(f"/api/datasets/{repo}/revision/"):
                 data, status = json.dumps({"id": repo, "sha": self.commit,
                                            "siblings": [{"rfilename": n} for n in files]}).encode(), 200
-            elif path.startswith(f"/datasets/{repo}/resolve/{self.commit}/"):
-                name = path.split(f"/resolve/{self.commit}/", 1)[1]
-                if name in files:
+            elif path.startswith(f"/datasets/{repo}/resolve/"):
+                # a revision the client resolved through the API (self.commit), or a full commit hash pinned
+                # in the registry, which the client uses as it is
+                revision, _, name = path.split("/resolve/", 1)[1].partition("/")
+                if name in files and (revision == self.commit or len(revision) == 40):
                     data, status = files[name], 200
-                    headers = {"X-Repo-Commit": self.commit, "ETag": f'"{hashlib.sha1(data).hexdigest()}"'}
+                    headers = {"X-Repo-Commit": revision, "ETag": f'"{hashlib.sha1(data).hexdigest()}"'}
         self.send_response(status)
         for key, value in {**headers, "Content-Length": str(len(data))}.items():
             self.send_header(key, value)

@@ -53,12 +53,14 @@ def test_dataset_info_registers_every_output(offline_build):
     out, manifest = offline_build
     info = json.loads((out / "dataset_info.json").read_text())
     expected = {"eai_train", "eai_val", "eai_humaneval"} | {f"eai_src_{k}" for k in manifest["sources"]}
-    assert set(info) == expected
-    for entry in info.values():
+    ranking = {"eai_pref", "eai_pref_val"}  # preference pairs: tests/data/test_preference.py
+    assert set(info) == expected | ranking | {"eai_crisis"}
+    for name, entry in info.items():
         assert (out / entry["file_name"]).is_file() and not Path(entry["file_name"]).is_absolute()
         assert entry["formatting"] == "alpaca"
-        assert entry["columns"] == {"prompt": "instruction", "query": "input", "response": "output",
-                                    "system": "system", "history": "history"}
+        if name not in ranking:
+            assert entry["columns"] == {"prompt": "instruction", "query": "input", "response": "output",
+                                        "system": "system", "history": "history"}
 
 
 def test_every_row_is_kept_or_rejected(offline_build):
@@ -377,6 +379,10 @@ def test_hub_build_downloads_pinned_revisions_with_the_token(tmp_path, local_dir
         hub.repos[repo] = {name: (local_dir / src).read_bytes() if src else
                            (tmp_path / "harsh.parquet").read_bytes() if name.endswith(".parquet") else b"# card"
                            for name, src in files.items()}
+    pref = [json.loads(x) for x in (local_dir / "Psychotherapy-LLM__PsychoCounsel-Preference.jsonl").read_text().splitlines()]
+    pq.write_table(pa.Table.from_pylist(pref), tmp_path / "pref.parquet")
+    hub.repos["Psychotherapy-LLM/PsychoCounsel-Preference"] = {
+        "data/train-00000-of-00001.parquet": (tmp_path / "pref.parquet").read_bytes(), "README.md": b"# card"}
     token = "hf_FAKE_hub_token_abcdef"
     monkeypatch.setenv("HF_TOKEN", token)
     cache = tmp_path / "hf-cache"
@@ -393,6 +399,10 @@ def test_hub_build_downloads_pinned_revisions_with_the_token(tmp_path, local_dir
     assert manifest["sources"]["psychologist_samhog"]["files"] == ["data/train-00000-of-00001.parquet"]
     assert manifest["sources"]["amod"]["resolved_commit"] == hub.commit
     assert manifest["sources"]["harshallama"]["read"] == 4
+    psycho = manifest["preference"]["parts"]["psychocounsel"]  # the preference set: the same download path
+    assert psycho["origin"] == "hub" and psycho["read"] == len(pref)
+    assert psycho["resolved_commit"] == psycho["revision"] == "370ad880ca00af2eb4144548109946c87ff183cf"
+    assert psycho["files"] == ["data/train-00000-of-00001.parquet"]
     for name, data in all_files(tmp_path / "d").items():
         assert token.encode() not in data, name
     assert not any(token in m for m in messages)
