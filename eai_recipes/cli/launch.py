@@ -54,7 +54,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_render_options(p)
     add_runs_on(p)
-    p.add_argument("--which", choices=["base", "adapter", "both"], default="both", help="which model(s) to run (default: both)")
+    p.add_argument("--which", choices=["base", "adapter", "both"], default="both",
+                   help="which model(s) to run (default: both)")
     p.set_defaults(func=cmd_predict)
 
     e = subparsers.add_parser(

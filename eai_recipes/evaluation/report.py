@@ -17,10 +17,11 @@ import random
 import re
 import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -541,7 +542,7 @@ def write_report(run_dir: Path, out_dir: Path | None = None, *, samples: int = 5
     md = build_markdown(info, lambda alt, p: f"![{alt}]({p.name})", loss_png, ckpt_png, samples, seed)
     html_md = build_markdown(info, lambda alt, p: f"![{alt}]({_data_uri(p)})", loss_png, ckpt_png, samples, seed)
     card = model_card(info)
-    written = {"report.md": out / "report.md", "report.html": out / "report.html", "MODEL_CARD.md": out / "MODEL_CARD.md"}
+    written = {name: out / name for name in ("report.md", "report.html", "MODEL_CARD.md")}
     written["report.md"].write_text(md, encoding="utf-8")
     written["report.html"].write_text(to_html(html_md, f"EAI run report: {info.name}"), encoding="utf-8")
     written["MODEL_CARD.md"].write_text(card, encoding="utf-8")

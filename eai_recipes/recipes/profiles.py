@@ -142,7 +142,8 @@ def pick_profile_for(gpu: Gpu, profiles: list[Profile]) -> tuple[str, str]:
     profile name and a sentence saying why."""
     name = gpu.name.lower()
     precision = "bf16" if gpu.bf16 else "no bf16: fp16"
-    about = f"{gpu.name}, {gpu.memory_gb:.0f} GB, compute capability {gpu.capability[0]}.{gpu.capability[1]}, {precision}"
+    major, minor = gpu.capability
+    about = f"{gpu.name}, {gpu.memory_gb:.0f} GB, compute capability {major}.{minor}, {precision}"
     chosen, why = None, ""
     for profile in profiles:
         if any(re.search(rf"(?<![a-z0-9]){re.escape(g.lower())}(?![0-9])", name) for g in profile.gpus):

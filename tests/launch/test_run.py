@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from eai_recipes.cli import main
+from eai_recipes.errors import EaiError
 from eai_recipes.launch.preflight import check_datasets, check_gpu, check_model, check_packages, llamafactory_cli
 from eai_recipes.launch.resume import TRAIN_RECORD, checkpoints, plan_training, set_aside_incomplete
 from eai_recipes.launch.run import LaunchError, build_data_if_missing, link_runs, run_logged, stage_env, train
 from eai_recipes.recipes.profiles import load_profile
 from eai_recipes.recipes.render import render
-from eai_recipes.cli import main
-from eai_recipes.errors import EaiError
 
 
 def test_failed_subprocess_surfaces_exit_code_log_and_last_lines(tmp_path):
@@ -208,7 +208,8 @@ def test_resume_allows_changes_that_do_not_mix_recipes(tmp_path, monkeypatch, ca
     r, config = _planned(tmp_path, monkeypatch, {"logging_steps": 1, "max_steps": 20})
     _checkpoint(r.run_dir / "adapter", 15)
     assert plan_training(r, config) == "resume"
-    assert f"resuming from runs/tiny/adapter/checkpoint-15 (step 15 of {config['max_steps']})" in capsys.readouterr().err
+    resumed = f"resuming from runs/tiny/adapter/checkpoint-15 (step 15 of {config['max_steps']})"
+    assert resumed in capsys.readouterr().err
 
 
 def test_a_run_killed_before_its_first_checkpoint_starts_over(tmp_path, monkeypatch):

@@ -5,11 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from eai_recipes.launch.resume import TRAIN_RECORD
-from eai_recipes.launch.sweep import run as run_sweep
-from eai_recipes.recipes.sweeps import SWEEPS_DIR, expand as expand_sweep, resolve_path
 from eai_recipes.cli import main
 from eai_recipes.errors import EaiError
+from eai_recipes.launch.resume import TRAIN_RECORD
+from eai_recipes.launch.sweep import run as run_sweep
+from eai_recipes.recipes.sweeps import SWEEPS_DIR, resolve_path
+from eai_recipes.recipes.sweeps import expand as expand_sweep
 
 SHIPPED = sorted(SWEEPS_DIR.rglob("*.yaml"))
 

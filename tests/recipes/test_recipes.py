@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from eai_recipes import paths
+from eai_recipes.errors import EaiError
 from eai_recipes.hardware import Gpu
 from eai_recipes.recipes.expand import check_deepspeed_json
 from eai_recipes.recipes.launch_env import parse_env, resolve_env
@@ -15,7 +16,6 @@ from eai_recipes.recipes.profiles import available_profiles, load_profile, parse
 from eai_recipes.recipes.render import STAGES, render
 from eai_recipes.recipes.sweeps import expand as expand_sweep
 from eai_recipes.recipes.validate import involved_keys, validate_rendered
-from eai_recipes.errors import EaiError
 
 
 @pytest.fixture
