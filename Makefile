@@ -11,7 +11,7 @@ RUN ?= demo
 DPO_PROFILE ?= tiny
 ARGS ?=
 
-.PHONY: help setup demo dpo test test-fast train sweep predict export eval report chat webui bench gpu-check gpu-wheels clean
+.PHONY: help setup demo dpo lint test test-fast train sweep predict export eval report chat webui bench gpu-check gpu-wheels clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -27,11 +27,17 @@ dpo:  ## preference pass after SFT run RUN (default demo): DPO, SFT vs SFT+DPO t
 	$(EAI) eval --profile $(DPO_PROFILE) --recipe eai_dpo --from-run $(RUN) --run-name $(RUN)-dpo
 	$(EAI) report $(RUN)-dpo
 
+
+# Only `ruff check`: the tree is not run through `ruff format`, so a format check would fail on style alone.
+lint:  ## ruff check with the rules in pyproject.toml
+	$(VENV)/bin/ruff check .
+
+# -rs lists every skipped test with its reason (no GPU, no Chromium, ...), so a skip is never silent.
 test:  ## run the test suite, including the real llamafactory-cli runs on the tiny model
-	$(VENV)/bin/python -m pytest $(ARGS)
+	$(VENV)/bin/python -m pytest -rs $(ARGS)
 
 test-fast:  ## unit tests only (skip the llamafactory-cli integration runs)
-	$(VENV)/bin/python -m pytest -m "not integration" $(ARGS)
+	$(VENV)/bin/python -m pytest -rs -m "not integration" $(ARGS)
 
 # `auto` picks the profile for the GPU it finds and says which (L4 -> paper, bf16; A100/H100 -> a100, bf16;
 # T4 -> colab-t4, fp16); with no GPU it stops at once and points at `make demo`. --build-data builds data/

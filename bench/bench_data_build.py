@@ -1,6 +1,7 @@
 """Data-build benchmark: a synthetic Harshallama-shaped source through the full `eai data build`.
 
-Writes a parquet (or JSON Lines) file of --rows rows (instruction/input/output, like Harshallama/mental_health_alpaca_format;
+Writes a parquet (or JSON Lines) file of --rows rows (instruction/input/output, like
+Harshallama/mental_health_alpaca_format;
 about 868k rows in reality) with a realistic share of messy rows (URLs, HTML, e-mail addresses, phone numbers,
 duplicates, near-duplicates, curly quotes, multi-turn text, too-short rows), then, alternately in this one
 run, times (a) merely reading and parsing the file into rows with the build's own reader and (b) the whole
@@ -155,9 +156,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--format", choices=("parquet", "jsonl"), default="parquet",
-                    help="file format of the synthetic source (Harshallama is parquet on the hub; default: %(default)s)")
+                    help="file format of the synthetic source "
+                         "(Harshallama is parquet on the hub; default: %(default)s)")
     ap.add_argument("--workers", type=int, default=None,
-                    help="build worker processes (default: as `eai data build`: 1 below 4 CPUs, else CPUs - 1, at most 4)")
+                    help="build worker processes "
+                         "(default: as `eai data build`: 1 below 4 CPUs, else CPUs - 1, at most 4)")
     ap.add_argument("--rounds", type=int, default=2, help="alternating parse/build rounds (default: %(default)s)")
     ap.add_argument("--workdir", type=Path, default=None, help="keep files here instead of a temporary folder")
     args = ap.parse_args(argv)

@@ -12,18 +12,18 @@ import json
 from pathlib import Path
 
 from eai_recipes import paths
+from eai_recipes.facts import CHAT_TOKENS, IM_END, IM_SEP, IM_START
 from eai_recipes.identity import system_prompt
 
-# Phi-4's chat tokens plus the padding/EOS tokens its tokenizer declares.
-CHAT_TOKENS = ["<|im_start|>", "<|im_sep|>", "<|im_end|>"]
+# Phi-4's chat tokens (eai_recipes/facts) plus the padding/EOS tokens its tokenizer declares.
 SPECIAL_TOKENS = ["<|endoftext|>", "<|dummy_pad|>", *CHAT_TOKENS, "<unk>"]
 
 # Same Jinja chat template as microsoft/phi-4, so transformers' apply_chat_template agrees with `phi4`.
 CHAT_TEMPLATE = (
     "{% for message in messages %}"
-    "{{ '<|im_start|>' + message['role'] + '<|im_sep|>' + message['content'] + '<|im_end|>' }}"
+    f"{{{{ '{IM_START}' + message['role'] + '{IM_SEP}' + message['content'] + '{IM_END}' }}}}"
     "{% endfor %}"
-    "{% if add_generation_prompt %}{{ '<|im_start|>assistant<|im_sep|>' }}{% endif %}"
+    f"{{% if add_generation_prompt %}}{{{{ '{IM_START}assistant{IM_SEP}' }}}}{{% endif %}}"
 )
 
 # Role names (the `phi4` template writes them as plain words) and everyday words, so that the vocabulary

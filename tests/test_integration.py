@@ -9,7 +9,6 @@ import shutil
 
 import pytest
 import yaml
-
 from conftest import run_eai
 
 pytestmark = pytest.mark.integration

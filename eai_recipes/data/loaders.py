@@ -57,7 +57,8 @@ def download_from_hub(source: Source, token: str | None, *, endpoint: str | None
     except Exception as exc:  # noqa: BLE001 - any failure (network, gated repo, revision) becomes one message
         raise EaiError(
             f"source '{source.key}': could not download {source.hub_id} at revision {source.revision} from the "
-            f"hub ({type(exc).__name__}: {redact(' '.join(str(exc).split()), token)[:300]}). A gated dataset needs a token in "
+            f"hub ({type(exc).__name__}: {redact(' '.join(str(exc).split()), token)[:300]}). "
+            "A gated dataset needs a token in "
             f"$HF_TOKEN (or --token-env VAR); without the network, put the file in a folder as "
             f"{source.local_name}.<jsonl|json|csv|parquet> and use --local-dir, or use --offline"
         ) from None

@@ -71,7 +71,8 @@ class RuleConfig:
 # --- patterns (RE2 syntax: no look-arounds, no back-references; literal characters beyond \xff) ---------
 # Control characters (except \t \n \r, which whitespace handles), format characters (zero-width, bidi) and
 # separators that Unicode normalisation leaves alone.
-P_CONTROL = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f\x80-\x9f\xad\u061c\u1680\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]"
+P_CONTROL = ("[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f\x80-\x9f\xad\u061c\u1680\u180e"
+             "\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]")
 
 # Chat-template control tokens: user text must never smuggle turn boundaries into a training example.
 P_SPECIAL_TOKENS = (
@@ -412,7 +413,9 @@ class _Chain:
             out[idx] = fn(t.take(pa.array(idx, pa.int64())))
         return out
 
-    def drop_sides(self, rule: str, hit_u: np.ndarray, hit_r: np.ndarray, what: str, pattern: str | None = None) -> None:
+    def drop_sides(
+        self, rule: str, hit_u: np.ndarray, hit_r: np.ndarray, what: str, pattern: str | None = None
+    ) -> None:
         for side, hit, t in (("user", hit_u, self.out.users), ("response", hit_r, self.out.responses)):
             rows = np.flatnonzero(hit & self.alive)
             found = _first_match(t, rows, pattern) if pattern and len(rows) else [None] * len(rows)

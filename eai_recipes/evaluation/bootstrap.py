@@ -9,8 +9,8 @@ what makes the interval of the difference narrower than the two intervals side b
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Sequence
 
 DEFAULT_RESAMPLES = 9999
 DEFAULT_CONFIDENCE = 0.95

@@ -21,10 +21,10 @@ from eai_recipes.evaluation.scoring import (
     check_aligned,
     score_dir,
 )
+from eai_recipes.facts import MODEL_LABELS
 
 SCHEMA_VERSION = 1
 MODELS = ("adapter", "base")  # the paper's Table 1 puts the fine-tuned model first
-MODEL_LABELS = {"adapter": "EAI (fine-tuned)", "base": "Base model"}
 LF_ROWS = (
     ("predict_rouge-1", "ROUGE-1 (LLaMA-Factory, jieba)"),
     ("predict_rouge-2", "ROUGE-2 (LLaMA-Factory, jieba)"),

@@ -17,17 +17,19 @@ import random
 import re
 import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
-from eai_recipes import __version__, paths
+from eai_recipes import __version__, paths, templates
 from eai_recipes.config import load_yaml_mapping
 from eai_recipes.errors import EaiError
 from eai_recipes.evaluation.stages import stage_label, stages_section
+from eai_recipes.facts import MODEL_LABELS
 
 CARD_MARKER = "<!-- model card written by `eai report` -->"
 CRISIS_LINES = (
@@ -35,7 +37,6 @@ CRISIS_LINES = (
     "crisis line: in the US call or text **988** (Suicide & Crisis Lifeline); in the UK and Ireland call "
     "Samaritans on **116 123**; elsewhere find a line at <https://findahelpline.com>."
 )
-MODEL_LABELS = {"adapter": "EAI (fine-tuned)", "base": "Base model"}
 
 
 # ---------------------------------------------------------------------------------------------- inputs
@@ -290,13 +291,13 @@ def section_evaluation(info: RunInfo, image: Image, ckpt_png: Path | None) -> li
         if any(empties.values()):
             lines += ["Empty answers: " + ", ".join(f"{MODEL_LABELS.get(m, m)} {c} of {n}"
                                                     for m, c in empties.items()) + ".", ""]
-    lines += stages_section(info.run_dir)
     if info.checkpoints:
         from eai_recipes.evaluation.checkpoints import checkpoint_table
 
         lines += ["### Checkpoint choice", "", checkpoint_table(info.checkpoints).rstrip(), ""]
         if ckpt_png:
             lines += [image("Validation ROUGE per checkpoint beside the training loss", ckpt_png), ""]
+    lines += stages_section(info.run_dir)
     return lines
 
 
@@ -346,119 +347,59 @@ def _front_matter(info: RunInfo) -> str:
 
 
 def model_card(info: RunInfo) -> str:
+    """The model card: templates/model_card.md.j2 filled with the run's figures."""
     from eai_recipes.evaluation.compare import decoding
+    from eai_recipes.evaluation.judge_report import card_lines  # judge and dialogue figures, with their judge
 
-    name = ((info.manifest or {}).get("parameters") or {}).get("name", "EAI")
-    author = ((info.manifest or {}).get("parameters") or {}).get("author", "")
-    method = "QLoRA" if info.train.get("quantization_bit") else "LoRA"
-    lines = [_front_matter(info), CARD_MARKER, "",
-             f"# {name}: an empathetic mental-health support companion ({method} adapter)", ""]
-    if info.is_tiny or info.base_is_local:
-        lines += [f"> **Not for publication.** This adapter was trained on the local model `{info.base_model}`"
-                  + (" (the tiny random test model of eai-recipes): it checks the pipeline and says nothing useful."
-                     if info.is_tiny else ".") , ""]
-    if (info.manifest or {}).get("parameters", {}).get("mode") == "offline":
-        lines += ["> **Trained on the offline samples**, not the real datasets (`eai data build --offline`).", ""]
-    lines += [f"**Training stage:** {stage_label(info.train)}.", ""]
-    lines += [
-        f"A {method} adapter for `{info.base_model}`, fine-tuned with LLaMA-Factory by the eai-recipes recipe "
-        f"(run `{info.name}`) to answer people who write about their feelings with empathy, in the role of "
-        f"{name}" + (f", a companion developed by {author}" if author else "") + ". It reproduces the method of "
-        "\"EAI: Fine-tuned Large Language Model with Empathy and Mental Health Support\".", "",
-        "## Not a substitute for professional care", "",
-        f"{name} is a language model. It is not a therapist, a doctor or a crisis service; it can be wrong, "
-        "miss risk, or give unsuitable advice. It does not diagnose or treat any condition.", "", CRISIS_LINES, "",
-        "## Intended use", "",
-        "- Supportive, non-clinical conversation: listening, reflecting feelings, general coping ideas, and "
-        "encouragement to reach people and professional help.",
-        "- Research on empathetic dialogue and its evaluation (automatic and human).",
-        "- Deployed only behind a safety layer that detects crisis messages and answers them with human help "
-        "(eai-recipes' `eai serve` does), with users told they are talking to an AI.", "",
-        "## Out of scope", "",
-        "- Diagnosis, treatment, medication or legal advice; crisis intervention; any use in place of a clinician.",
-        "- Decisions about people (screening, triage, insurance, employment).",
-        "- Unsupervised use by children; languages other than English (the training data are English).", "",
-        "## Training data and licences", "",
-    ]
-    sources = _train_sources(info)
-    if sources:
-        lines += ["| Source | Revision | Rows used | Licence |", "|---|---|---:|---|"]
-        for key, s in sources:
-            lines.append(f"| {('`' + s['hub_id'] + '`') if s.get('hub_id') else key} | {s.get('revision') or '-'} | "
-                         f"{_split_count(s) if _split_count(s) is not None else '?'} | {s.get('licence', '?')} |")
-        undeclared = [k for k, s in sources if "none" in str(s.get("licence", "")).lower()]
-        lines += ["", "The adapter's `license: other`: it inherits the terms of its training data"
-                  + (f", and {', '.join(undeclared)} declare no licence, so check with their authors before "
-                     "redistributing." if undeclared else "; read each licence above before redistributing."), ""]
-    else:
-        lines += [f"Not documented: no data manifest at `{info.manifest_path.as_posix()}`.", ""]
-    lines += ["## Training procedure", ""]
+    parameters = (info.manifest or {}).get("parameters") or {}
     t = info.train
-    lines += [f"LLaMA-Factory SFT, {method}"
-              + (f" ({t.get('quantization_bit')}-bit {t.get('quantization_type')}, double quantization "
-                 f"{'on' if t.get('double_quantization') else 'off'})" if t.get("quantization_bit") else "")
-              + f"; LoRA rank {t.get('lora_rank')}, alpha {t.get('lora_alpha')}, dropout {t.get('lora_dropout')}; "
-              f"learning rate {t.get('learning_rate')} ({t.get('lr_scheduler_type')}); batch "
-              f"{t.get('per_device_train_batch_size')} x {t.get('gradient_accumulation_steps', 1)}; cut-off "
-              f"{t.get('cutoff_len')} tokens; seed {t.get('seed')}. The identity prompt goes in the system slot; "
-              f"use it when chatting (template `{t.get('template')}`).", ""]
-    lines += ["## Evaluation", ""]
-    m = info.metrics
-    if m is None:
-        lines += ["**Not evaluated yet** (`eai eval`).", ""]
-    else:
-        lines += ["Standard ROUGE F1 x 100 (rouge-score, Porter stemming) on "
-                  f"{next(iter(m['models'].values()))['n']} validation samples, {decoding(m)} decoding, with "
-                  f"{m['bootstrap']['confidence']:.0%} bootstrap intervals:", "",
-                  "| Metric | " + " | ".join(MODEL_LABELS.get(k, k) for k in m["models"])
-                  + (" | Difference (paired) |" if "difference" in m else " |"),
-                  "|---" * (len(m["models"]) + 1 + ("difference" in m)) + "|"]
-        for key, label in (("rouge1", "ROUGE-1"), ("rouge2", "ROUGE-2"), ("rougeL", "ROUGE-L")):
-            cells = [_stat(v["rouge"][key]) for v in m["models"].values()]
-            if "difference" in m:
-                cells.append(_stat(m["difference"][key], sign=True))
-            lines.append(f"| {label} | " + " | ".join(cells) + " |")
-        lines += ["", "LLaMA-Factory's own ROUGE (jieba tokens, no stemming; the kind the paper's Table 1 reports) is "
-                  "in the run's `eval/metrics.json`; it is not comparable with standard ROUGE."]
-        final = (info.state or {}).get("global_step")
-        lines += ["", "These figures are for the adapter's final weights"
-                  + (f" (step {final})." if final is not None else ".")]
-        if info.checkpoints:
-            best = info.checkpoints["best"]
-            same = final is not None and best == final
-            lines += ["", f"Checkpoint choice (`eai eval --checkpoints`): checkpoint-{best} by the rule: "
-                          f"{info.checkpoints['rule']}."
-                      + ("" if same else f" To publish that one, publish `checkpoint-{best}/` with this card "
-                                         "instead of the final weights.")]
-        lines.append("")
-    from eai_recipes.evaluation.judge_report import card_lines
+    method = "QLoRA" if t.get("quantization_bit") else "LoRA"
+    sources = _train_sources(info)
+    rows = [f"| {('`' + s['hub_id'] + '`') if s.get('hub_id') else key} | {s.get('revision') or '-'} | "
+            f"{_split_count(s) if _split_count(s) is not None else '?'} | {s.get('licence', '?')} |"
+            for key, s in sources]
+    training = (f"LLaMA-Factory SFT, {method}"
+                + (f" ({t.get('quantization_bit')}-bit {t.get('quantization_type')}, double quantization "
+                   f"{'on' if t.get('double_quantization') else 'off'})" if t.get("quantization_bit") else "")
+                + f"; LoRA rank {t.get('lora_rank')}, alpha {t.get('lora_alpha')}, dropout {t.get('lora_dropout')}; "
+                f"learning rate {t.get('learning_rate')} ({t.get('lr_scheduler_type')}); batch "
+                f"{t.get('per_device_train_batch_size')} x {t.get('gradient_accumulation_steps', 1)}; cut-off "
+                f"{t.get('cutoff_len')} tokens; seed {t.get('seed')}. The identity prompt goes in the system slot; "
+                f"use it when chatting (template `{t.get('template')}`).")
+    return templates.get("model_card.md.j2", autoescape=False).render(
+        front_matter=_front_matter(info), marker=CARD_MARKER, name=parameters.get("name", "EAI"),
+        author=parameters.get("author", ""), method=method, base_model=info.base_model, run=info.name,
+        local_base=info.is_tiny or info.base_is_local, is_tiny=info.is_tiny,
+        offline=parameters.get("mode") == "offline", crisis_lines=CRISIS_LINES, sources=rows,
+        undeclared=[k for k, s in sources if "none" in str(s.get("licence", "")).lower()],
+        manifest_path=info.manifest_path.as_posix(), training=training,
+        evaluation=None if info.metrics is None else _card_evaluation(info, decoding(info.metrics)),
+        stage=stage_label(t), judge_lines=card_lines(info.run_dir),
+        template=t.get("template"), version=__version__, llamafactory_version=_version("llamafactory"))
 
-    lines += card_lines(info.run_dir)  # judge and dialogue figures, each with judge model, rubric, calibration
-    lines += [
-        "## Limitations", "",
-        "- ROUGE measures word overlap with one reference answer, not empathy, safety or helpfulness; a higher "
-        "score mostly means the style of the training data was learnt. Judge the model with people "
-        "(`eai humaneval`), not with ROUGE alone.",
-        "- The validation set is drawn from sources like the training data: the figures say little about other "
-        "people, topics, languages or cultures.",
-        "- Public counselling datasets carry the views, errors and biases of their authors; some answers in them "
-        "are not good practice.",
-        "- The model can state false things confidently, forget the conversation, or answer a crisis badly; it has "
-        "no memory of the person and no way to act in an emergency.",
-        "- The 4-bit quantization during training and the decoding settings of the evaluation shape the figures "
-        "above; other settings give other answers. If a checkpoint was chosen on the validation set, the figures "
-        "of that checkpoint are optimistic: the same set chose it.", "",
-        "## How to use", "",
-        "```yaml",
-        "# chat.yaml: llamafactory-cli chat chat.yaml",
-        f"model_name_or_path: {info.base_model}",
-        "adapter_name_or_path: .  # this directory",
-        f"template: {t.get('template')}",
-        "finetuning_type: lora",
-        "```", "",
-        f"Produced by eai-recipes {__version__} with LLaMA-Factory {_version('llamafactory')}.", "",
-    ]
-    return "\n".join(lines)
+
+def _card_evaluation(info: RunInfo, decoding: str) -> dict[str, Any]:
+    m = info.metrics
+    table = ["| Metric | " + " | ".join(MODEL_LABELS.get(k, k) for k in m["models"])
+             + (" | Difference (paired) |" if "difference" in m else " |"),
+             "|---" * (len(m["models"]) + 1 + ("difference" in m)) + "|"]
+    for key, label in (("rouge1", "ROUGE-1"), ("rouge2", "ROUGE-2"), ("rougeL", "ROUGE-L")):
+        cells = [_stat(v["rouge"][key]) for v in m["models"].values()]
+        if "difference" in m:
+            cells.append(_stat(m["difference"][key], sign=True))
+        table.append(f"| {label} | " + " | ".join(cells) + " |")
+    final = (info.state or {}).get("global_step")
+    checkpoint = ""
+    if info.checkpoints:
+        best = info.checkpoints["best"]
+        same = final is not None and best == final
+        checkpoint = (f"Checkpoint choice (`eai eval --checkpoints`): checkpoint-{best} by the rule: "
+                      f"{info.checkpoints['rule']}."
+                      + ("" if same else f" To publish that one, publish `checkpoint-{best}/` with this card "
+                                         "instead of the final weights."))
+    return {"n": next(iter(m["models"].values()))["n"], "decoding": decoding,
+            "confidence": f"{m['bootstrap']['confidence']:.0%}", "table": table, "final": final,
+            "checkpoint": checkpoint}
 
 
 def _version(package: str) -> str:
@@ -492,32 +433,14 @@ def build_markdown(info: RunInfo, image: Image, loss_png: Path | None, ckpt_png:
     return "\n".join(lines).replace(LINE_BREAK, "<br>")
 
 
-HTML_PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; max-width: 62rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.45; }}
-table {{ border-collapse: collapse; margin: 0.8rem 0; }}
-th, td {{ border: 1px solid #ccc; padding: 0.3rem 0.55rem; vertical-align: top; }}
-th {{ background: #f3f3f3; }}
-blockquote {{ border-left: 4px solid #d33; margin: 0.8rem 0; padding: 0.2rem 0.9rem; background: #fff6f6; }}
-img {{ max-width: 100%; }}
-code {{ background: #f3f3f3; padding: 0 0.2rem; }}
-</style></head><body>
-{body}
-</body></html>
-"""
-
-
 def to_html(markdown: str, title: str) -> str:
     """The Markdown report as one HTML page. Raw HTML is off, so text from models and datasets (escaped
     in the Markdown) cannot inject markup; our own line breaks in table cells become <br> after rendering."""
-    import html
-
     from markdown_it import MarkdownIt
 
     body = MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown.replace("<br>", LINE_BREAK))
     body = body.replace(LINE_BREAK, "<br>")
-    return HTML_PAGE.format(title=html.escape(title), body=body)
+    return templates.get("report.html.j2").render(title=title, body=body)
 
 
 def _data_uri(path: Path) -> str:
@@ -551,7 +474,7 @@ def write_report(run_dir: Path, out_dir: Path | None = None, *, samples: int = 5
     md = build_markdown(info, lambda alt, p: f"![{alt}]({p.name})", loss_png, ckpt_png, samples, seed)
     html_md = build_markdown(info, lambda alt, p: f"![{alt}]({_data_uri(p)})", loss_png, ckpt_png, samples, seed)
     card = model_card(info)
-    written = {"report.md": out / "report.md", "report.html": out / "report.html", "MODEL_CARD.md": out / "MODEL_CARD.md"}
+    written = {name: out / name for name in ("report.md", "report.html", "MODEL_CARD.md")}
     written["report.md"].write_text(md, encoding="utf-8")
     written["report.html"].write_text(to_html(html_md, f"EAI run report: {info.name}"), encoding="utf-8")
     written["MODEL_CARD.md"].write_text(card, encoding="utf-8")

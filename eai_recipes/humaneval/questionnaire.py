@@ -9,7 +9,12 @@ import random
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from pydantic import Field, field_validator, model_validator
+
+from eai_recipes import templates
+from eai_recipes.config import ConfigModel, load_model
 from eai_recipes.errors import EaiError
 from eai_recipes.humaneval.items import BLIND_LABELS, ITEMS, SCALE_LABELS, SCORES
 from eai_recipes.humaneval.questions import Question
@@ -79,8 +84,6 @@ def identity_leaks(questions: list[Question], answers: dict[str, dict[str, str]]
 
 def render_form(questions: list[Question], answers: dict[str, dict[str, str]], blindings: list[Blinding],
                 demographics: list[str], title: str) -> str:
-    from jinja2 import Environment
-
     columns = [*CORE_COLUMNS, *demographics, *RATING_COLUMNS]
     shown = []
     for q, b in zip(questions, blindings, strict=True):
@@ -89,16 +92,9 @@ def render_form(questions: list[Question], answers: dict[str, dict[str, str]], b
     # The form id keys the browser's autosave; it must change when the content does, and not reveal the key.
     digest = hashlib.sha256(json.dumps(shown, sort_keys=True).encode("utf-8")).hexdigest()[:16]
     form_json = json.dumps({"form_id": digest, "columns": columns}).replace("<", "\\u003c")
-    env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
-    template = env.from_string(_template())
-    return template.render(title=title, questions=shown, items=ITEMS, labels=BLIND_LABELS, scores=SCORES,
-                           scale_labels=SCALE_LABELS, demographics=demographics, form_json=form_json)
-
-
-def _template() -> str:
-    from eai_recipes.humaneval.form_template import FORM_TEMPLATE
-
-    return FORM_TEMPLATE
+    return templates.get("questionnaire.html.j2").render(
+        title=title, questions=shown, items=ITEMS, labels=BLIND_LABELS, scores=SCORES, scale_labels=SCALE_LABELS,
+        demographics=demographics, form_json=form_json)
 
 
 def write_template(path: Path, questions: list[Question], demographics: list[str], raters: int) -> int:
@@ -155,33 +151,58 @@ class Key:
     question_ids: list[str]
 
 
+class Assignment(ConfigModel):
+    question_id: str = Field(min_length=1, description="a question id from the questionnaire")
+    label: str = Field(description=f"one of {', '.join(BLIND_LABELS)}")
+    model: str = Field(min_length=1, description="the model name given to --answers")
+
+    @field_validator("question_id", "model")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip()
+
+    @field_validator("label")
+    @classmethod
+    def _label(cls, value: str) -> str:
+        label = value.strip().upper()
+        if label not in BLIND_LABELS:
+            raise ValueError(f"label {label!r} is not one of {', '.join(BLIND_LABELS)}")
+        return label
+
+
+class KeyFile(ConfigModel):
+    """The key file `build` writes (key.json): who is behind each blind label."""
+
+    about: str = ""
+    seed: int | None = None
+    models: list[str] = Field(default_factory=list)
+    answer_files: dict[str, str] = Field(default_factory=dict)
+    questions: list[dict[str, Any]] = Field(default_factory=list)
+    assignments: list[Assignment] = Field(
+        min_length=1, description="a non-empty list written by `eai humaneval questionnaire`")
+
+    @model_validator(mode="after")
+    def _complete(self) -> KeyFile:
+        seen: set[tuple[str, str]] = set()
+        for index, entry in enumerate(self.assignments):
+            slot = (entry.question_id, entry.label)
+            if slot in seen:
+                raise ValueError(f"assignments[{index}]: ({slot[0]}, {slot[1]}) is assigned twice")
+            seen.add(slot)
+        return self
+
+
 def load_key(path: Path | str) -> Key:
     """Read a key file written by `build`, checked for completeness."""
     path = Path(path)
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise EaiError(f"key file {path} does not exist") from None
-    except json.JSONDecodeError as exc:
-        raise EaiError(f"key file {path} is not valid JSON: {exc}") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("assignments"), list) or not doc["assignments"]:
-        raise EaiError(f"key file {path} has no 'assignments' list (write it with `eai humaneval questionnaire`)")
-    mapping: dict[tuple[str, str], str] = {}
-    question_ids: list[str] = []
-    for index, entry in enumerate(doc["assignments"]):
-        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) and entry[k].strip()
-                                                  for k in ("question_id", "label", "model")):
-            raise EaiError(f"key file {path}, assignments[{index}] needs question_id, label and model strings")
-        slot = (entry["question_id"].strip(), entry["label"].strip().upper())
-        if slot[1] not in BLIND_LABELS:
-            raise EaiError(f"key file {path}, assignments[{index}]: label {slot[1]!r} is not one of "
-                           f"{', '.join(BLIND_LABELS)}")
-        if slot in mapping:
-            raise EaiError(f"key file {path}, assignments[{index}]: ({slot[0]}, {slot[1]}) is assigned twice")
-        mapping[slot] = entry["model"].strip()
-        if slot[0] not in question_ids:
-            question_ids.append(slot[0])
-    models = list(doc.get("models") or [])
+    if not path.is_file():
+        raise EaiError(f"key file {path} does not exist")
+    doc = load_model(path, KeyFile)
+    mapping = {(e.question_id, e.label): e.model for e in doc.assignments}
+    question_ids = list(dict.fromkeys(e.question_id for e in doc.assignments))
+    models = list(doc.models)
     for qid in question_ids:
         assigned = [mapping.get((qid, label)) for label in BLIND_LABELS]
         if None in assigned or len(set(assigned)) != len(assigned):

@@ -4,50 +4,61 @@ values with --set overrides (remembering where each key was set), and choosing a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import Field, field_validator
 
 from eai_recipes import paths
-from eai_recipes.config import load_yaml_mapping
+from eai_recipes.config import ConfigModel, load_model
 from eai_recipes.errors import EaiError
 from eai_recipes.hardware import Gpu, detect_gpu
 from eai_recipes.recipes.launch_env import check_env, env_text
 
-PROFILE_KEYS = ("description", "recipe", "requires_gpu", "gpus", "gpu_memory_gb", "dpo_extra_memory_gb", "env",
-                "values")
 
+class ProfileFile(ConfigModel):
+    """recipes/profiles/<name>.yaml: where a run trains. It says only what differs from its recipe."""
 
-@dataclass
-class Profile:
-    name: str
-    path: Path
-    description: str
-    recipe: str
-    requires_gpu: bool
-    values: dict[str, Any]
-    env: dict[str, str | None] = field(default_factory=dict)  # None: required from the caller's environment
-    gpus: list[str] = field(default_factory=list)  # GPU names `--profile auto` picks this profile for
-    gpu_memory_gb: float | None = None  # estimated peak need per GPU
+    description: str = ""
+    recipe: str = Field("eai", description="the name of a file in recipes/, e.g. eai")
+    requires_gpu: bool = False
+    # GPU names `--profile auto` picks this profile for
+    gpus: list[str] = Field(default_factory=list, description="a list of GPU names, e.g. [L4]")
+    # estimated peak need per GPU; strict, so `true` is not read as 1 GB
+    gpu_memory_gb: float | None = Field(None, strict=True, description="a number (GB per GPU)")
     # Estimated extra per GPU for the DPO pass (recipes/eai_dpo.yaml): the frozen reference model (a second
     # copy of the 4-bit base + the SFT adapter) and its forward pass, and chosen + rejected in every batch.
-    dpo_extra_memory_gb: float | None = None
+    dpo_extra_memory_gb: float | None = Field(
+        None, strict=True, description="a number (GB per GPU on top of gpu_memory_gb)")
+    # None: required from the caller's environment
+    env: dict[str, str | None] = Field(
+        default_factory=dict,
+        description="launch variables mapped to values (null: set by the caller), e.g. FORCE_TORCHRUN: 1")
+    values: dict[str, Any] = Field(description="a mapping of LLaMA-Factory keys to values")
+
+    @field_validator("gpus", mode="before")
+    @classmethod
+    def _no_gpus(cls, value: Any) -> Any:
+        return [] if value is None else value  # `gpus:` left empty
+
+    @field_validator("env", mode="before")
+    @classmethod
+    def _env_text(cls, value: Any) -> Any:
+        # `env:` left empty is no variables; YAML reads `1` and `true` as numbers and booleans, the environment
+        # holds text
+        if value is None:
+            return {}
+        return {str(k): env_text(v) for k, v in value.items()} if isinstance(value, dict) else value
 
 
-
+class Profile(ProfileFile):
+    name: str
+    path: Path
 
 
 def available_profiles(profiles_dir: Path = paths.PROFILES_DIR) -> list[str]:
     return sorted(p.stem for p in profiles_dir.glob("*.yaml"))
-
-
-def _values_of(path: Path, data: dict[str, Any]) -> dict[str, Any]:
-    values = data.get("values")
-    if not isinstance(values, dict):
-        raise EaiError(f"{path}: key 'values' must be a mapping of LLaMA-Factory keys to values")
-    return values
 
 
 def load_profile(name: str, profiles_dir: Path = paths.PROFILES_DIR) -> Profile:
@@ -55,41 +66,15 @@ def load_profile(name: str, profiles_dir: Path = paths.PROFILES_DIR) -> Profile:
     if not path.is_file():
         known = ", ".join(available_profiles(profiles_dir)) or "none"
         raise EaiError(f"unknown profile '{name}' (no {path.name} in recipes/profiles/); available: {known}, auto")
-    data = load_yaml_mapping(path)
-    unknown = sorted(set(data) - set(PROFILE_KEYS))
-    if unknown:
-        raise EaiError(f"{path}: unknown key(s) {unknown}; allowed: {list(PROFILE_KEYS)}")
-    recipe = data.get("recipe", "eai")
-    if not isinstance(recipe, str):
-        raise EaiError(f"{path}: key 'recipe' must be the name of a file in recipes/, e.g. eai")
-    env = data.get("env") or {}
-    if not isinstance(env, dict):
-        raise EaiError(f"{path}: key 'env' must map launch variables to values (null: set by the caller), "
-                       f"e.g. FORCE_TORCHRUN: 1")
-    env = {str(k): env_text(v) for k, v in env.items()}
-    check_env(env, str(path))
-    gpus = data.get("gpus") or []
-    if not isinstance(gpus, list) or not all(isinstance(g, str) for g in gpus):
-        raise EaiError(f"{path}: key 'gpus' must be a list of GPU names, e.g. [L4]")
-    memory = data.get("gpu_memory_gb")
-    if memory is not None and (isinstance(memory, bool) or not isinstance(memory, (int, float))):
-        raise EaiError(f"{path}: key 'gpu_memory_gb' must be a number (GB per GPU), got {memory!r}")
-    dpo_extra = data.get("dpo_extra_memory_gb")
-    if dpo_extra is not None and (isinstance(dpo_extra, bool) or not isinstance(dpo_extra, (int, float))):
-        raise EaiError(f"{path}: key 'dpo_extra_memory_gb' must be a number (GB per GPU on top of gpu_memory_gb), "
-                       f"got {dpo_extra!r}")
-    return Profile(
-        name=name,
-        path=path,
-        description=str(data.get("description", "")),
-        recipe=recipe,
-        requires_gpu=bool(data.get("requires_gpu", False)),
-        values=_values_of(path, data),
-        env=env,
-        gpus=gpus,
-        gpu_memory_gb=memory,
-        dpo_extra_memory_gb=dpo_extra,
-    )
+    file = load_model(path, ProfileFile)
+    check_env(file.env, str(path))
+    return Profile(name=name, path=path, **file.model_dump())
+
+
+class RecipeFile(ConfigModel):
+    """recipes/<name>.yaml: what a run trains (LLaMA-Factory's keys under `values`)."""
+
+    values: dict[str, Any] = Field(description="a mapping of LLaMA-Factory keys to values")
 
 
 def available_recipes(recipes_dir: Path = paths.RECIPES_DIR) -> list[str]:
@@ -101,7 +86,7 @@ def load_recipe(name: str, recipes_dir: Path = paths.RECIPES_DIR) -> dict[str, A
     if not path.is_file():
         raise EaiError(f"recipe '{name}' not found: no {path.name} in recipes/; available: "
                        f"{', '.join(available_recipes(recipes_dir)) or 'none'}")
-    return _values_of(path, load_yaml_mapping(path))
+    return load_model(path, RecipeFile).values
 
 
 def parse_sets(items: list[str] | None) -> dict[str, Any]:
@@ -156,7 +141,8 @@ def pick_profile_for(gpu: Gpu, profiles: list[Profile]) -> tuple[str, str]:
     profile name and a sentence saying why."""
     name = gpu.name.lower()
     precision = "bf16" if gpu.bf16 else "no bf16: fp16"
-    about = f"{gpu.name}, {gpu.memory_gb:.0f} GB, compute capability {gpu.capability[0]}.{gpu.capability[1]}, {precision}"
+    major, minor = gpu.capability
+    about = f"{gpu.name}, {gpu.memory_gb:.0f} GB, compute capability {major}.{minor}, {precision}"
     chosen, why = None, ""
     for profile in profiles:
         if any(re.search(rf"(?<![a-z0-9]){re.escape(g.lower())}(?![0-9])", name) for g in profile.gpus):

@@ -4,7 +4,6 @@ comment at its top."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import shlex
@@ -298,7 +297,7 @@ def render(profile_name: str, sets: dict[str, Any] | None = None, *, run_name: s
     run_dir = _portable(runs_dir) / name
     files_dir = stage_in if stage_in is not None else run_dir
     files_dir.mkdir(parents=True, exist_ok=True)
-    profile = dataclasses.replace(profile, env=launch_env)
+    profile = profile.model_copy(update={"env": launch_env})
     expanded = expand_values(profile, values, sources, run_dir, name, files_dir)
     jenv = _environment()
     known = _template_keys(jenv, expanded)

@@ -24,15 +24,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field, field_validator, model_validator
+
 from eai_recipes import paths
-from eai_recipes.config import load_yaml_mapping
+from eai_recipes.config import ConfigModel, load_model
 from eai_recipes.errors import EaiError
 from eai_recipes.recipes.launch_env import env_text
 from eai_recipes.recipes.render import Rendered, render, yaml_scalar
 from eai_recipes.recipes.validate import validate_rendered
 
 SWEEPS_DIR = paths.RECIPES_DIR / "sweeps"
-SWEEP_KEYS = ("description", "profile", "recipe", "from_run", "set", "env", "grid", "points")
 # Short labels for run names; other keys keep their own name.
 ABBREV = {
     "learning_rate": "lr", "lora_rank": "r", "lora_alpha": "alpha", "lora_dropout": "drop",
@@ -86,47 +87,67 @@ def resolve_path(arg: str) -> Path:
     raise EaiError(f"sweep '{arg}': no such file, and no {arg}.yaml in recipes/sweeps/ (shipped: {known})")
 
 
-def _scalar_list(path: Path, key: str, values: Any) -> list[Any]:
-    if not isinstance(values, list) or not values:
-        raise EaiError(f"{path}: grid key '{key}' must be a non-empty list of values, e.g. [1.0e-4, 2.0e-4]")
-    if any(isinstance(v, (dict, list)) for v in values):
-        raise EaiError(f"{path}: grid key '{key}' must list plain values (numbers, strings, true/false)")
-    return values
+class SweepFile(ConfigModel):
+    """recipes/sweeps/<name>.yaml, as in the module docstring."""
+
+    description: str = ""
+    profile: str = Field(description="a profile in recipes/profiles/, e.g. tiny")
+    set: dict[str, Any] = Field(default_factory=dict,
+                                description="LLaMA-Factory keys mapped to values shared by every point")
+    env: dict[str, Any] = Field(default_factory=dict,
+                                description="launch variables mapped to values, e.g. NPROC_PER_NODE: 4")
+    grid: dict[str, list[Any]] | None = Field(
+        None, description="keys mapped to non-empty lists of plain values, e.g. learning_rate: [1.0e-4, 2.0e-4]")
+    points: list[dict[str, Any]] | None = Field(
+        None, description="a non-empty list of mappings, e.g. - {learning_rate: 1.0e-4, lora_rank: 8}")
+    # A chained stage: the recipe (e.g. eai_dpo) and the finished run it starts from
+    recipe: str | None = Field(None, description="a recipe in recipes/, e.g. eai_dpo")
+    from_run: str | None = Field(None, description="a finished run under runs/ to start from, e.g. demo")
+
+    @field_validator("set", "env", mode="before")
+    @classmethod
+    def _empty(cls, value: Any) -> Any:
+        return {} if value is None else value  # `set:` left empty
+
+    @field_validator("grid")
+    @classmethod
+    def _grid(cls, grid: dict[str, list[Any]] | None) -> dict[str, list[Any]] | None:
+        if grid is None:
+            return None
+        if not grid:
+            raise ValueError("must map keys to lists of values, e.g. learning_rate: [1.0e-4, 2.0e-4]")
+        for key, values in grid.items():
+            if not values:
+                raise ValueError(f"'{key}' must be a non-empty list of values, e.g. [1.0e-4, 2.0e-4]")
+            if any(isinstance(v, (dict, list)) for v in values):
+                raise ValueError(f"'{key}' must list plain values (numbers, strings, true/false)")
+        return grid
+
+    @field_validator("points")
+    @classmethod
+    def _points(cls, points: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+        if points is not None and (not points or not all(points)):
+            raise ValueError("must be a non-empty list of non-empty mappings, e.g. "
+                             "- {learning_rate: 1.0e-4, lora_rank: 8}")
+        return points
+
+    @model_validator(mode="after")
+    def _grid_or_points(self) -> SweepFile:
+        if self.grid is None and self.points is None:
+            raise ValueError("a sweep needs 'grid' (every combination of the listed values) and/or 'points' "
+                             "(a list of overrides)")
+        return self
 
 
 def load(path: Path) -> Sweep:
-    data = load_yaml_mapping(path)
-    unknown = sorted(set(data) - set(SWEEP_KEYS))
-    if unknown:
-        raise EaiError(f"{path}: unknown key(s) {unknown}; allowed: {list(SWEEP_KEYS)}")
-    profile = data.get("profile")
-    if not isinstance(profile, str):
-        raise EaiError(f"{path}: key 'profile' must name a profile in recipes/profiles/, e.g. tiny")
-    sets, env = data.get("set") or {}, data.get("env") or {}
-    if not isinstance(sets, dict):
-        raise EaiError(f"{path}: key 'set' must map LLaMA-Factory keys to values shared by every point")
-    if not isinstance(env, dict):
-        raise EaiError(f"{path}: key 'env' must map launch variables to values, e.g. NPROC_PER_NODE: 4")
-    for key in ("recipe", "from_run"):
-        if data.get(key) is not None and not isinstance(data[key], str):
-            raise EaiError(f"{path}: key '{key}' must be a name (a recipe in recipes/, a run under runs/)")
-    grid, listed = data.get("grid"), data.get("points")
-    if grid is None and listed is None:
-        raise EaiError(f"{path}: a sweep needs 'grid' (every combination of the listed values) and/or "
-                       "'points' (a list of overrides)")
-    if grid is not None and (not isinstance(grid, dict) or not grid):
-        raise EaiError(f"{path}: key 'grid' must map keys to lists of values, e.g. learning_rate: [1.0e-4, 2.0e-4]")
-    if listed is not None and (not isinstance(listed, list) or not listed
-                               or not all(isinstance(p, dict) and p for p in listed)):
-        raise EaiError(f"{path}: key 'points' must be a non-empty list of mappings, e.g. "
-                       "- {learning_rate: 1.0e-4, lora_rank: 8}")
-    axes = [[{k: v} for v in _scalar_list(path, k, vs)] for k, vs in (grid or {}).items()]
+    data = load_model(path, SweepFile)
+    axes = [[{k: v} for v in vs] for k, vs in (data.grid or {}).items()]
     combos = [dict(kv for part in combo for kv in part.items()) for combo in itertools.product(*axes)]
-    points = [{**p, **c} for p in (listed or [{}]) for c in combos]
+    points = [{**p, **c} for p in (data.points or [{}]) for c in combos]
     varied = list(dict.fromkeys(k for p in points for k in p))
-    return Sweep(name=path.stem, path=path, profile=profile, description=str(data.get("description", "")),
-                 sets=sets, env={str(k): env_text(v) for k, v in env.items()}, points=points,
-                 varied=varied, recipe=data.get("recipe"), from_run=data.get("from_run"))
+    return Sweep(name=path.stem, path=path, profile=data.profile, description=data.description,
+                 sets=data.set, env={str(k): env_text(v) for k, v in data.env.items()}, points=points,
+                 varied=varied, recipe=data.recipe, from_run=data.from_run)
 
 
 def _label(value: Any) -> str:

@@ -364,7 +364,8 @@ def test_hub_build_downloads_pinned_revisions_with_the_token(tmp_path, local_dir
     endpoint, hub = fake_hub
     hub_files = {  # each source's fixture under the file name its hub repository uses
         "marmikpandya/mental-health": {"data.jsonl": "marmikpandya__mental-health.jsonl"},
-        "raflibagas/PsychologistSamhog": {"data/train-00000-of-00001.parquet": "raflibagas__PsychologistSamhog.parquet"},
+        "raflibagas/PsychologistSamhog": {
+            "data/train-00000-of-00001.parquet": "raflibagas__PsychologistSamhog.parquet"},
         "Amod/mental_health_counseling_conversations": {
             "combined_dataset.json": "Amod__mental_health_counseling_conversations.json"},
         "Harshallama/mental_health_alpaca_format": {"data/train-00000-of-00001.parquet": None},
@@ -373,7 +374,8 @@ def test_hub_build_downloads_pinned_revisions_with_the_token(tmp_path, local_dir
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    harsh = [json.loads(x) for x in (local_dir / "Harshallama__mental_health_alpaca_format.jsonl").read_text().splitlines()]
+    harsh_jsonl = local_dir / "Harshallama__mental_health_alpaca_format.jsonl"
+    harsh = [json.loads(x) for x in harsh_jsonl.read_text().splitlines()]
     pq.write_table(pa.Table.from_pylist(harsh), tmp_path / "harsh.parquet")
     for repo, files in hub_files.items():
         hub.repos[repo] = {name: (local_dir / src).read_bytes() if src else

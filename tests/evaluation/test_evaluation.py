@@ -15,8 +15,13 @@ from rouge_score import rouge_scorer
 from eai_recipes.errors import EaiError
 from eai_recipes.evaluation import ROUGE_KEYS, comparison_table, evaluate_run, rouge_per_sample, score_dir
 from eai_recipes.evaluation.bootstrap import BootstrapSettings, mean_ci, paired_difference_ci
-from eai_recipes.evaluation.checkpoints import (checkpoint_config, choose_best, find_checkpoints, rule_text,
-                                                score_checkpoints)
+from eai_recipes.evaluation.checkpoints import (
+    checkpoint_config,
+    choose_best,
+    find_checkpoints,
+    rule_text,
+    score_checkpoints,
+)
 from eai_recipes.evaluation.plots import loss_history, plot_checkpoints
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "evaluation"
@@ -227,7 +232,8 @@ def test_choice_rule_highest_metric_and_ties_go_to_the_earlier_step():
     assert choose_best({500: 25.0, 200: 25.0, 300: 24.0}) == 200
     assert choose_best({100: 31.123449, 200: 31.12341}) == 100  # equal to 4 decimals: a tie
     assert choose_best({100: 31.1234, 200: 31.1236}) == 200
-    assert "a tie (equal to 4 decimals) goes to the earlier step" in rule_text("rougeL") and "ROUGE-L" in rule_text("rougeL")
+    assert "a tie (equal to 4 decimals) goes to the earlier step" in rule_text("rougeL")
+    assert "ROUGE-L" in rule_text("rougeL")
 
 
 def test_checkpoint_scoring_on_the_fixture_picks_the_earlier_of_two_tied_checkpoints(tmp_path):
@@ -238,11 +244,13 @@ def test_checkpoint_scoring_on_the_fixture_picks_the_earlier_of_two_tied_checkpo
     assert result["best"] == 200
     assert result["rule"] == rule_text("rougeL")
     history, source = loss_history(FIXTURES / "project" / "runs" / "paper" / "adapter")
-    assert source.endswith("trainer_state.json") and history[0] == {"step": 100, "loss": pytest.approx(2.3429, abs=1e-3)}
+    assert source.endswith("trainer_state.json")
+    assert history[0] == {"step": 100, "loss": pytest.approx(2.3429, abs=1e-3)}
     png = plot_checkpoints(result["checkpoints"], "rougeL", "ROUGE-L", result["best"], history, tmp_path / "c.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     rouge1 = score_checkpoints(dirs, metric="rouge1", settings=FAST)
-    assert rouge1["best"] == max(rouge1["checkpoints"], key=lambda c: (c["rouge"]["rouge1"]["mean"], -c["step"]))["step"]
+    best = max(rouge1["checkpoints"], key=lambda c: (c["rouge"]["rouge1"]["mean"], -c["step"]))
+    assert rouge1["best"] == best["step"]
 
 
 def test_loss_history_falls_back_to_the_trainer_log_and_checkpoints(tmp_path):
@@ -253,7 +261,8 @@ def test_loss_history_falls_back_to_the_trainer_log_and_checkpoints(tmp_path):
     (tmp_path / "checkpoint-10").mkdir()
     (tmp_path / "checkpoint-10" / "trainer_state.json").write_text(
         json.dumps({"log_history": [{"step": 10, "loss": 1.1}]}))
-    assert loss_history(tmp_path) == ([{"step": 10, "loss": 1.1}], (tmp_path / "checkpoint-10" / "trainer_state.json").as_posix())
+    state = (tmp_path / "checkpoint-10" / "trainer_state.json").as_posix()
+    assert loss_history(tmp_path) == ([{"step": 10, "loss": 1.1}], state)
 
 
 def test_no_checkpoints_is_a_clear_error(tmp_path):
@@ -264,8 +273,8 @@ def test_no_checkpoints_is_a_clear_error(tmp_path):
 
 def test_checkpoint_config_changes_only_the_adapter_and_output(project):
     src = Path("runs/paper/predict_adapter.yaml")
-    out = checkpoint_config(src, Path("runs/paper/adapter/checkpoint-500"), Path("runs/paper/eval/checkpoints/checkpoint-500"),
-                            max_samples=50)
+    out = checkpoint_config(src, Path("runs/paper/adapter/checkpoint-500"),
+                            Path("runs/paper/eval/checkpoints/checkpoint-500"), max_samples=50)
     before, after = yaml.safe_load(src.read_text()), yaml.safe_load(out.read_text())
     changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
     assert changed == {"adapter_name_or_path", "output_dir", "max_samples"}
@@ -299,7 +308,8 @@ def test_vllm_output_is_scored_like_llamafactory_output(tmp_path):
                            backend="vllm")
     assert metrics["backend"] == "vllm" and metrics["models"]["adapter"]["llamafactory"] is None
     table = comparison_table(metrics)
-    assert "| Samples per second | 12.500 | 12.500 |  |" in table and "| ROUGE-1 (LLaMA-Factory, jieba) | - | - |" in table
+    assert "| Samples per second | 12.500 | 12.500 |  |" in table
+    assert "| ROUGE-1 (LLaMA-Factory, jieba) | - | - |" in table
 
 
 # ------------------------------------------------------------------------------------- with the real run

@@ -13,12 +13,12 @@ import pytest
 import yaml
 
 from eai_recipes.cli import report as report_cli
-from eai_recipes.evaluation.report import md_text, pick_samples, user_turn
 from eai_recipes.errors import EaiError
 from eai_recipes.evaluation import evaluate_run, load_predictions
 from eai_recipes.evaluation.bootstrap import BootstrapSettings
 from eai_recipes.evaluation.checkpoints import score_checkpoints
 from eai_recipes.evaluation.plots import plot_checkpoints
+from eai_recipes.evaluation.report import md_text, pick_samples, user_turn
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "evaluation"
 FAST = BootstrapSettings(n_resamples=1000, seed=3)
@@ -66,8 +66,10 @@ def test_report_holds_recipe_data_loss_metrics_and_samples(evaluated):
         assert heading in md
     assert "| Base model | `microsoft/phi-4` |" in md and "QLoRA: 4-bit nf4 (bnb), double quantization on" in md
     assert "| counsel_a | `example-org/counselling-a` @ `1a2b3c4` | train | 1200 | 1150 | 80 |" not in md
-    assert "| counsel_a | `example-org/counselling-a` @ `1a2b3c4` | train | 1200 | 1150 | 50 | 1150 | none declared |" in md
-    assert "| heldout | `example-org/heldout-dialogues` @ `9a8b7c6` | validation | 300 | 280 | 20 | 8 | CC-BY-4.0 |" in md
+    assert ("| counsel_a | `example-org/counselling-a` @ `1a2b3c4` | train | 1200 | 1150 | 50 | 1150 "
+            "| none declared |") in md
+    assert ("| heldout | `example-org/heldout-dialogues` @ `9a8b7c6` | validation | 300 | 280 | 20 | 8 "
+            "| CC-BY-4.0 |") in md
     assert "![Training loss per step](loss.png)" in md
     assert (evaluated / "report" / "loss.png").read_bytes()[:4] == b"\x89PNG"
     metrics = json.loads((evaluated / "eval" / "metrics.json").read_text())
@@ -119,7 +121,8 @@ def test_model_card_is_ready_to_publish(evaluated):
     assert "Stand-in for the generic card" in (adapter / "README.llamafactory.md").read_text()
     eai_report("paper")  # a second report must not overwrite the trainer's card with ours
     assert "Stand-in for the generic card" in (adapter / "README.llamafactory.md").read_text()
-    assert eai_report("paper", "--no-adapter-card", "--out", "elsewhere") == 0 and Path("elsewhere/MODEL_CARD.md").exists()
+    assert eai_report("paper", "--no-adapter-card", "--out", "elsewhere") == 0
+    assert Path("elsewhere/MODEL_CARD.md").exists()
 
 
 def test_model_card_states_the_decoding_the_evaluation_used(evaluated):
@@ -172,8 +175,10 @@ def test_unknown_run_and_untrained_run_are_clear_errors(project):
 
 
 def test_user_turn_follows_the_template_with_or_without_token_spaces():
-    tight = "<|im_start|>system<|im_sep|>Be kind.<|im_end|><|im_start|>user<|im_sep|>I feel low.<|im_end|><|im_start|>assistant<|im_sep|>"
-    spaced = "<|im_start|> system <|im_sep|> Be kind. <|im_end|> <|im_start|> user <|im_sep|> I feel low. <|im_end|> <|im_start|> assistant <|im_sep|>"
+    tight = ("<|im_start|>system<|im_sep|>Be kind.<|im_end|><|im_start|>user<|im_sep|>I feel low.<|im_end|>"
+             "<|im_start|>assistant<|im_sep|>")
+    spaced = ("<|im_start|> system <|im_sep|> Be kind. <|im_end|> <|im_start|> user <|im_sep|> I feel low. <|im_end|> "
+              "<|im_start|> assistant <|im_sep|>")
     assert user_turn(tight, "phi4") == user_turn(spaced, "phi4") == "I feel low."
     qwen = "<|im_start|>system\nBe kind.<|im_end|>\n<|im_start|>user\nWho are you?<|im_end|>\n<|im_start|>assistant\n"
     assert user_turn(qwen, "qwen") == "Who are you?"

@@ -830,3 +830,34 @@ def test_answers_from_real_predict_runs_make_a_questionnaire(tmp_path, tiny_mode
     answers = {name: load(path) for name, path in predictions.items()}
     for entry in key["assignments"]:
         assert shown[(entry["question_id"], entry["label"])] == answers[entry["model"]][entry["question_id"]]
+
+
+@pytest.mark.parametrize(
+    ("assignments", "line", "key", "allowed"),
+    [
+        ('[\n    {"question_id": "q1", "label": "C", "model": "a"}\n  ]', 4, "assignments[0].label", "A, B"),
+        ('[\n    {"question_id": "q1", "label": "A"}\n  ]', 4, "assignments[0].model", "--answers"),
+        ('[\n    {"question_id": "q1", "label": "A", "model": "a", "modle": "b"}\n  ]', 4, "assignments[0].modle",
+         "question_id, label, model"),
+        ("[]", 3, "assignments", "eai humaneval questionnaire"),
+    ],
+)
+def test_a_bad_key_file_names_file_line_key_and_what_is_allowed(tmp_path, assignments, line, key, allowed):
+    from eai_recipes.humaneval.questionnaire import load_key
+
+    path = tmp_path / "key.json"
+    path.write_text('{\n  "models": ["a", "b"],\n  "assignments": ' + assignments + "\n}\n")
+    with pytest.raises(EaiError) as err:
+        load_key(path)
+    problem = next(p for p in str(err.value).splitlines() if f"'{key}'" in p)
+    assert problem.startswith(f"{path}:{line}: ") and allowed in problem
+
+
+def test_a_key_file_that_assigns_a_label_twice_is_refused(tmp_path):
+    from eai_recipes.humaneval.questionnaire import load_key
+
+    entry = '{"question_id": "q1", "label": "A", "model": "a"}'
+    path = tmp_path / "key.json"
+    path.write_text(f'{{"assignments": [{entry}, {entry}]}}')
+    with pytest.raises(EaiError, match=r"key\.json.*\(q1, A\) is assigned twice"):
+        load_key(path)

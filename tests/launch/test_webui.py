@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from eai_recipes.launch.webui import check_datasets as webui_check_datasets, listed_datasets, webui_env
 from eai_recipes.errors import EaiError
+from eai_recipes.launch.webui import check_datasets as webui_check_datasets
+from eai_recipes.launch.webui import listed_datasets, webui_env
 
 
 def test_llamafactorys_webui_listing_sees_our_datasets(workdir, monkeypatch):
