@@ -288,7 +288,7 @@ def test_phi4_shaped_two_layers_train_one_qlora_step_on_cpu(tmp_path, tiny_model
     assert "quantization_bit: 4" in train and "model_name_or_path: models/phi4-shape-L2" in train
     adapter = json.loads((work / "runs" / "shape" / "shape-train-paper-L2" / "adapter" / "adapter_config.json").read_text())
     assert set(adapter["target_modules"]) >= {"qkv_proj", "o_proj", "gate_up_proj", "down_proj"}
-    assert ("paper", "sft") in ctx.facts["points"]
+    assert ctx.facts["points"][("paper", "train")][2] is r.figures  # what the fit reads, as "train"
 
 
 def test_child_path_puts_the_probe_first_and_the_torchaudio_stub_ahead_of_gpu_site(tmp_path):
