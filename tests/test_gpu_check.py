@@ -288,7 +288,7 @@ def test_phi4_shaped_two_layers_train_one_qlora_step_on_cpu(tmp_path, tiny_model
     assert "quantization_bit: 4" in train and "model_name_or_path: models/phi4-shape-L2" in train
     adapter = json.loads((work / "runs" / "shape" / "shape-train-paper-L2" / "adapter" / "adapter_config.json").read_text())
     assert set(adapter["target_modules"]) >= {"qkv_proj", "o_proj", "gate_up_proj", "down_proj"}
-    assert ("paper", "sft") in ctx.facts["points"]
+    assert ctx.facts["points"][("paper", "train")][2] is r.figures  # what the fit reads, as "train"
 
 
 def test_child_path_puts_the_probe_first_and_the_torchaudio_stub_ahead_of_gpu_site(tmp_path):
@@ -342,3 +342,60 @@ def test_the_report_is_written_after_every_step_and_mirrored(tmp_path, monkeypat
     assert report["counts"]["pass"] == 2
     assert json.loads((tmp_path / "mirror" / "report.json").read_text())["counts"]["pass"] == 2
     assert (tmp_path / "mirror" / "report.md").is_file() and (tmp_path / "gc" / "calibration.yaml").is_file()
+
+
+def test_shape_steps_to_fit_to_calibration_with_a_fake_gpu(tmp_path, monkeypatch):
+    """The real shape step functions, fit and calibration, with llamafactory-cli replaced by a fake that writes
+    what LLaMA-Factory and the probe write: memory 3 GiB + 0.25 GiB per layer (train), 2 + 0.2 (predict)."""
+    monkeypatch.chdir(tmp_path)
+    calls = []
+
+    def fake_run_child(ctx, name, cmd, timeout_s, *, probe=True, cwd=None):
+        yaml_path = Path(cmd[-1])
+        run_dir = yaml_path.parent
+        layers = int(name.rsplit("-L", 1)[1])
+        calls.append((name, cmd[-2]))
+        if yaml_path.name == "train.yaml":
+            out = run_dir / "adapter"
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "train_results.json").write_text(json.dumps({"train_runtime": 1.0 + 0.5 * layers}))
+            (out / "trainer_state.json").write_text(json.dumps(
+                {"global_step": 3, "log_history": [{"loss": 1.0, "num_input_tokens_seen": 6144}]}))
+            alloc = 3 + 0.25 * layers
+        else:
+            out = run_dir / "predict" / "base"
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "predict_results.json").write_text(json.dumps({"predict_samples_per_second": 1.5}))
+            alloc = 2 + 0.2 * layers
+        log = tmp_path / f"{name}.log"
+        log.write_text("Using torch SDPA for faster training and inference.\n")
+        data = {"cuda": True, "device": "NVIDIA H100 80GB HBM3", "max_memory_allocated": alloc * GIB,
+                "max_memory_reserved": (alloc + 0.5) * GIB}
+        return check.Child(0, 1.0, log, data, False)
+
+    monkeypatch.setattr(check, "run_child", fake_run_child)
+    ctx = check.Context(out=tmp_path / "out", work=tmp_path, layers=[2, 4, 8], deadline=time.monotonic() + 60)
+    ctx.facts["bf16"] = True
+    steps = [s for s in check.plan([2, 4, 8]) if s.name.startswith(("shape-train-paper", "shape-train-colab-t4",
+                                                                      "shape-predict-paper"))]
+    for step in steps + [s for s in check.plan([2, 4, 8]) if s.name == "fit"]:
+        ctx.results[step.name] = check.run_step(ctx, step)
+        assert ctx.results[step.name].status == "pass", (step.name, ctx.results[step.name].reason)
+    paper = ctx.results["shape-train-paper-L4"].figures
+    assert (paper["batch"], paper["accumulation"], paper["cutoff"], paper["precision"]) == (2, 8, 1024, "bf16")
+    assert paper["tokens_per_s"] == pytest.approx(6144 / 3.0) and paper["attention"] == "sdpa"
+    assert ctx.results["shape-train-colab-t4-L2"].figures["precision"] == "fp16"
+    verdicts = {(v["profile"], v["phase"]): v for v in ctx.results["fit"].figures["verdicts"]}
+    assert verdicts[("paper", "train")]["measured_gib"] == pytest.approx(13.0)  # 3 + 0.25 x 40
+    assert verdicts[("paper", "train")]["fits_gpu"] is True and verdicts[("paper", "train")]["gpu"] == "L4"
+    assert verdicts[("colab-t4", "train")]["gpu"] == "T4" and verdicts[("colab-t4", "train")]["fits_gpu"] is True
+    assert verdicts[("paper", "predict")]["measured_gib"] == pytest.approx(10.0)
+    report = check.build_report(ctx, check.dt.datetime(2026, 12, 7, tzinfo=check.dt.timezone.utc), 480)
+    cal = check.calibration_candidate(report)["profiles"]
+    assert set(cal) == {"paper", "colab-t4"} and cal["paper"]["peak_allocated_gb"] == pytest.approx(13.0)
+    assert cal["paper"]["peak_reserved_gb"] == pytest.approx(13.5) and cal["paper"]["layers_measured"] == [2, 4, 8]
+    assert cal["paper"]["predict_peak_allocated_gb"] == pytest.approx(10.0)
+    assert cal["paper"]["tokens_per_s"] == pytest.approx(6144 / 21.0, rel=1e-3)  # 1 + 0.5 x 40 seconds
+    rendered = (tmp_path / "runs" / "shape" / "shape-train-colab-t4-L8" / "train.yaml").read_text()
+    assert "model_name_or_path: models/phi4-shape-L8" in rendered and "fp16: true" in rendered
+    assert "cutoff_len: 1024" in rendered and "include_num_input_tokens_seen: true" in rendered

@@ -643,7 +643,8 @@ def make_shape_train(profile: str, layers: int, stage: str = "sft") -> Callable[
                          steps=state.get("global_step"), tokens=tokens, tokens_counted=bool(seen),
                          train_runtime_s=round(runtime, 2), tokens_per_s=round(tokens / runtime, 1),
                          attention=_attention_used(child.log))
-        ctx.facts.setdefault("points", {}).setdefault((profile, stage), {})[layers] = r.figures
+        phase = "train" if stage == "sft" else stage  # the fit, the report and the calibration say "train"
+        ctx.facts.setdefault("points", {}).setdefault((profile, phase), {})[layers] = r.figures
     return run
 
 
