@@ -4,7 +4,6 @@ module imports a private name of another, and only the command line parses argv.
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 from eai_recipes import paths
 

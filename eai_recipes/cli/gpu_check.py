@@ -39,8 +39,8 @@ def cmd_wheels(args: argparse.Namespace) -> int:
     print(wheels.summary(manifest))
     print(f"manifest: {args.dest}/manifest.json")
     if len(manifest["parts"]) > 1:
-        print(f"note: more than one part: a device call carries 64 MiB in all, so install the parts in successive "
-              f"calls (eai gpu-check install DIR), then run the check; see recipes/README.md", file=sys.stderr)
+        print("note: more than one part: a device call carries 64 MiB in all, so install the parts in successive "
+              "calls (eai gpu-check install DIR), then run the check; see recipes/README.md", file=sys.stderr)
     return 0
 
 

@@ -271,7 +271,7 @@ def render(profile_name: str, sets: dict[str, Any] | None = None, *, run_name: s
         print(f"eai: --profile auto -> {profile_name}: {why}", file=sys.stderr)
     profile = load_profile(profile_name, profiles_dir)
     if recipe:
-        profile = dataclasses.replace(profile, recipe=recipe)
+        profile = profile.model_copy(update={"recipe": recipe})
     values = merge_values(profile, sets)
     sources = value_sources(profile, sets)
     sft_only = []  # a profile's SFT speed options that LLaMA-Factory refuses for other stages
