@@ -33,7 +33,7 @@ KIN = alt("mom", "mum", "mother", "mommy", "mama", "dad", "father", "daddy", "pa
           "doctor", "guardian", "foster (?:dad|mom|mum|parents?)")
 # Another person as the one at risk or as a target.
 OTHER = alt(r"(?:my|our|his|her|their|the|a|this|that) (?:\w+ )?" + KIN, r"(?:his|her|their|the|my \w+'s) "
-            r"(?:house|home|car|school|office|place)", r"(?:the |those |these |all )?(?:people|everyone|kids|"
+            r"(?:house|home|car|school|office|place)", r"(?:his|her|their) (?:head|face|skull|neck|throat)", r"(?:the |those |these |all )?(?:people|everyone|kids|"
             r"students|men|women|girls|boys)", "him", "her", "them", "someone",
             "somebody", "anyone", "anybody", "everyone", "everybody", "people", "others", "other people", "he",
             "she", "they", r"(?:a|the|this|that|some) (?:man|guy|woman|girl|boy|kid|person|stranger|student|"
@@ -41,14 +41,16 @@ OTHER = alt(r"(?:my|our|his|her|their|the|a|this|that) (?:\w+ )?" + KIN, r"(?:hi
 # A person who may be dangerous to the writer.
 PERP = alt("he", "she", "they", r"(?:my|our|the|her|his) (?:\w+ )?" + KIN, "someone", "somebody",
            r"(?:a|the|this|that|some) (?:man|guy|woman|stranger|person|gang|group)", "people", "this (?:man|guy)")
-VICTIM = alt("me", "us", r"(?:the|our) (?:kids|children|baby|family)", r"my (?:kids?|children|baby|son|daughter|family|mum|mom|dad|sister|brother|dog|cat)",
+VICTIM = alt("me", "us", r"(?:our|my) (?:house|home|flat|car)", r"(?:the|our) (?:kids|children|baby|family)", r"my (?:kids?|children|baby|son|daughter|family|mum|mom|dad|sister|brother|dog|cat)",
              "my body")
 THIRD_SELF = alt("himself", "herself", "themselves", "themself", r"(?:his|her|their) (?:own )?life")
 
 # ----------------------------------------------------------------------------------------- the acts
 
 # Ending one's own life, said outright or by a common euphemism.
-DIE = alt("die", "dying", "be dead", r"end(?:ing)? (?:it|it all|everything|things|my life|my own life)(?! with)",
+DIE = alt("die", "dying", r"(?:log|clock|check|sign|tap|bow)\w* (?:out|off) (?:of |from )?(?:life|this world|"
+          r"this life|existence)", r"(?:fall|falling) asleep forever", r"jump(?:ing)?(?= *$|,| tonight| now)", r"step\w* (?:off|out in front of|in front of|onto) (?:the|a) (?:platform|ledge|edge|"
+          r"bridge|roof|tracks|train|bus)", "be dead", r"end(?:ing)? (?:it|it all|everything|things|my life|my own life)(?! with)",
           r"kill(?:ing)? myself", r"tak(?:e|ing) my (?:own )?life", "not (?:be )?(?:alive|here|around|exist)",
           r"stop(?:ping)? (?:living|existing|being alive|breathing)", r"not (?:be|being) here", "not exist",
           r"(?:go|going) away (?:permanently|forever|for good)", r"disappear(?:ing)? and never come back",
@@ -65,21 +67,24 @@ METHOD_SELF = alt(r"hang(?:ing)? myself", r"shoot(?:ing)? myself", r"drown(?:ing
                   r"step(?:ping)? (?:out )?in front of (?:a|the) (?:train|bus|truck|lorry|car)",
                   r"(?:overdose|od|overdosing)", r"swallow(?:ing)? (?:all|every|the whole|a whole|the rest)",
                   r"take (?:all|every one|the whole|a whole|the rest) (?:of )?(?:my |the |them|those )",
-                  r"drive (?:my car |the car )?(?:into|off|in front of)", r"crash(?:ing)? (?:my|the) car",
+                  r"driv\w* (?:my car |the car )?(?:into|off|in front of)", r"crash(?:ing)? (?:my|the) car",
                   r"walk(?:ing)? into the (?:sea|ocean|river|lake|traffic)", r"bleed(?:ing)? out",
                   r"(?:lie|lay) down on the (?:tracks|road)", r"freeze to death", r"starve myself to death")
-SELF_HARM = alt(r"(?:cut|cutting|burn|burning|burnt|burned|hurt|hurting|harm|harming|hit|hitting|punch|punching|"
-                r"scratch|scratching|bruise|bruising|bite|biting|carve|carving|starve|starving|stab|stabbing|"
-                r"choke|choking|strangle|strangling|slice|slicing|bang|banging) (?:up )?myself",
+SELF_HARM = alt(r"(?:cut|burn|burnt|hurt|harm|hit|punch|scratch|bruis|bit|carv|starv|stab|chok|strangl|slic|bang|"
+                r"whip|beat)\w* (?:up )?myself", r"(?:cutting|self[- ]?harm\w*|hurting myself|burning myself) "
+                r"(?:is|helps|makes me|calms)",
                 r"self[- ]?harm\w*", r"self[- ]?injur\w*", r"(?:cut|cutting|carve|carving|burn|burning|slice|"
                 r"scratch|scratching) (?:my|into my) (?:arms?|wrists?|legs?|thighs?|skin|stomach|hips?|body)",
-                r"make myself (?:bleed|bruise|throw up|sick)", r"(?:started|start|go back to|went back to|back to) "
+                r"make myself (?:bleed|bruise|throw up|sick)", r"\bcut again\b",
+                r"(?:i|i have) cut (?:last night|yesterday|again|tonight|today|deep)", r"until (?:i|my \w+|it|they) "
+                r"(?:bleed|bled|bruise|bleeds|bruised)", r"stop (?:cutting|hurting myself|self[- ]?harming|burning "
+                r"myself)", r"(?:started|start|go back to|went back to|back to) "
                 r"cutting", r"cutting (?:again|myself)", r"relapsed?", r"my (?:cuts|scars|wounds) (?:are|is) "
                 r"(?:fresh|new|deep|bleeding)", r"fresh (?:cuts|wounds|scars|burns)",
                 r"(?:not|stopped|stop) eating (?:on purpose|to punish|because i do not deserve)",
                 r"deserve (?:to be hurt|pain|to suffer|to bleed)",
                 r"(?:want|wanting|urges?|need|needing|tempted|itch|craving) to (?:cut|burn|hurt|harm|bleed)\b(?! "
-                r"(?:back|down|the|my hair|out|off|corners|class|ties|it|them|him|her|someone|people))",
+                r"(?:back|down|the|my hair|out|off|corners|class|ties|it|them|him|her|his|their|your|someone|people))",
                 r"(?:cut|cutting|burn\w*|hit\w*|punch\w*|bang\w*|bit|bite|biting|scratch\w*|carv\w*|slic\w*|stab\w*|"
                 r"claw\w*|pinch\w*|pull\w*) (?:\w+ ){0,4}?(?:on |into |against |across )?(?:my|into my) (?:own )?"
                 r"(?:arms?|wrists?|legs?|thighs?|skin|stomach|hips?|body|head|face|hands?|fingers|chest|ankles?|hair)",
@@ -88,7 +93,7 @@ SELF_HARM = alt(r"(?:cut|cutting|burn|burning|burnt|burned|hurt|hurting|harm|har
 HARM_VERB = alt("kill", "hurt", "harm", "stab", "shoot", "strangle", "choke", "smother", "suffocate", "beat",
                 "attack", "murder", "poison", "drown", "shake", "throw", "run over", "burn", "punch", "hit",
                 "slap", "break", "snap", "torture", "rape", "batter", "destroy", "end", "get back at",
-                "make (?:him|her|them) pay", "cut", "kick", "bash", "smash")
+                "make (?:him|her|them) pay", "cut", "kick", "bash", "smash", "push", "pushing", "punish")
 HARM_VERB_ED = alt("killed", "hurt", "harmed", "stabbed", "shot", "strangled", "choked", "smothered", "beat",
                    "beaten", "attacked", "raped", "hit", "punched", "kicked", "slapped", "assaulted", "abused",
                    "molested", "drugged", "spiked", "threatened", "burned", "burnt", "pushed", "shoved",
@@ -99,7 +104,7 @@ HARM_VERB_ED = alt("killed", "hurt", "harmed", "stabbed", "shot", "strangled", "
 
 # ------------------------------------------------------------------------------------- how near it is
 
-INTENT = alt(r"want(?:s|ed)? to", "wanting to", "would like to", "wish (?:i could|to|i was able to)",
+INTENT = alt("i am", "time to", r"want(?:s|ed)? to", "wanting to", "would like to", "wish (?:i could|to|i was able to)",
              r"(?:am |was )?going to", "will", "would", "shall", r"(?:am )?about to", r"plan(?:ning|ned|s)? (?:on|to)",
              "intend(?:ing)? to", "decided to", r"(?:am |feel )?ready to", r"need(?:s|ed)? to", r"have to",
              r"got to", r"tempted to", r"(?:thinking|thought|think|dream|dreaming|fantasi[sz]ing|obsessing|"
@@ -132,6 +137,27 @@ WISH_DEAD = alt(r"wish (?:i (?:was|were|had) (?:never been born|never born|dead|
                 r"says|say|tell) me to (?:end it|die|kill myself|jump|do it|hang|take the pills)",
                 r"(?:suicide|death|dying) (?:seems|is|feels) (?:like )?(?:the|my) (?:only|best) (?:option|way|answer|"
                 r"choice)", r"(?:everyone|everybody|people) would be relieved",
+                r"(?:will not|not going to|won't|will no longer) be (?:a problem|a burden|bothering|around|here|in "
+                r"(?:your|anyone's|the) way|troubling|bugging)[\w ]{0,25}?(?:much )?(?:longer|any ?more|for long|"
+                r"for christmas|next|by|soon)", r"(?:do not think|doubt|not sure) i (?:will|can|could|am going to) "
+                r"(?:be here|be around|make it|survive|last|get through) (?:for|to|until|by|past|another|much|the)",
+                r"\bwant out(?: of (?:this|my) life| of here)?(?= *$|,| and)", r"(?:fine|better|happier|okay|"
+                r"easier) without me", r"(?:wish|want|need) (?:it|this|everything) (?:would )?(?:all )?(?:just )?"
+                r"(?:stop|end) (?:permanently|forever|for good)", r"(?:nothing|no one|nobody) (?:makes|gives) me "
+                r"(?:want|a reason) to (?:keep living|live|go on|keep going|stay)", r"my body (?:would|will) be found",
+                r"(?:do not|can not) see (?:why|how) i (?:should|can|could) (?:keep going|go on|carry on|keep living)",
+                r"(?:nobody|no one) (?:would|will) (?:even )?(?:notice|care|miss me)(?= *$| if)",
+                r"can not promise (?:myself |you |anyone )?(?:that )?i (?:will|can|would) (?:be|stay|keep myself) safe",
+                r"(?:not|never) (?:be |feel |going to be |feeling )?safe (?:from myself|if i am (?:alone|on my own)|"
+                r"with myself|alone|around myself)", r"(?:can not|do not think i can|can) (?:be )?trust(?:ed)? "
+                r"(?:myself|alone)", r"do not trust myself", r"can not (?:guarantee|promise)[\w ]{0,20}(?:make it|"
+                r"safe|through the night|be here|alive)", r"(?:do not|can not) see myself (?:getting past|making it|"
+                r"being here|being alive|alive|surviving)", r"(?:nobody|no one|you|they) (?:will|would) (?:have to|"
+                r"need to) (?:worry|deal) (?:about|with) me", r"if i (?:do not|never) wake up[\w ,]{0,30}(?:fine|"
+                r"okay|good|relief|better|ok)", r"no reason (?:for me )?to (?:keep )?(?:going|living|go on)",
+                r"better off with[\w ]{0,40}than with me", r"how easy (?:it would be|one step|a step|one jump|it "
+                r"would be to)", r"(?:voices?|voice)[\w ]{0,30}(?:says?|tells?|telling|wants?|told) (?:me )?(?:to |i "
+                r"(?:have|need|must) to )?(?:jump|die|kill myself|end it|hurt myself|do it)",
                 r"(?:everyone|everybody|they|people|my family|the world) (?:would|will) be (?:better|happier) "
                 r"(?:off )?(?:without me|if i (?:was|were) (?:gone|dead|not here|not around))",
                 r"no (?:reason|point) (?:to|in) (?:live|living|being alive|going on|waking up|wake up|be alive|"
@@ -148,13 +174,15 @@ WISH_DEAD = alt(r"wish (?:i (?:was|were|had) (?:never been born|never born|dead|
                 r"not sure (?:i want|if i want|why i should) (?:to )?(?:live|be alive|keep living|wake up)",
                 r"why (?:i am|am i) (?:even )?(?:still )?alive", r"can not see myself (?:being )?alive",
                 r"(?:if i|when i) (?:was|were|am) (?:gone|dead|not here|not around)")
-DECISION = alt("decided", "made (?:up )?my (?:mind|decision)", r"(?:my )?mind is made up", "decision is made",
+DECISION = alt(r"(?:have |i |had )decided(?= *$|,| now| it| tonight| today| that (?:it|i will|tonight|this)| to (?:do it|go "
+               r"through|end))", "made (?:up )?my (?:mind|decision)", r"(?:my )?mind is made up", "decision is made",
                r"no (?:going|turning) back", "final decision", r"(?:nobody|no one|nothing) (?:will|can|is going "
-               r"to) stop me", "this time for real", r"for real this time", r"it is (?:time|decided|settled)",
-               r"i am (?:finally )?ready", "this is it", "(?:i am|am) (?:so )?done(?= *$| now *$)",
+               r"to) stop me", "this time for real", r"for real this time", r"it is (?:time|my time)(?= *$|,| now)", r"it is (?:decided|settled)",
+               r"i am (?:finally |so )?ready(?= *$|,| now *$| to (?:go|die|leave|end|let go|do it|say goodbye))", "this is it", "(?:i am|am) (?:so )?done(?= *$| now *$)",
                "not changing my mind", "at peace with (?:it|my decision|the decision|dying)", "enough is enough",
                "i am sure now", "not backing out", r"going through with it", r"follow(?:ing)? through",
-               "set the date", "picked (?:a|the) (?:date|day|spot|place|bridge|way)", "chose (?:a|the) (?:date|day)")
+               r"(?:set|picked|chose|chosen) (?:a|the) (?:date|day|spot|place|bridge|way|time)(?! for (?:the|my|our) "
+               r"(?:wedding|party|move|trip|holiday|exam|interview|appointment|surgery))")
 PLAN = alt(r"plan(?:s|ned|ning)?", r"know (?:exactly )?(?:how|when|where) (?:i would|i will|i am going to|to do"
            r" it|i would do it)", r"worked out (?:how|when|where|the)", r"figured out (?:how|when|where|the)",
            r"research(?:ed|ing)? (?:how|methods|ways|the)", r"look(?:ed|ing)? up (?:how|ways|methods|the "
@@ -163,8 +191,7 @@ PLAN = alt(r"plan(?:s|ned|ning)?", r"know (?:exactly )?(?:how|when|where) (?:i w
            r"how (?:it|i) will go")
 TIMING = alt("tonight", "tomorrow", "today", "this (?:weekend|week|evening|morning|afternoon|friday|saturday|"
              "sunday|monday|tuesday|wednesday|thursday)", r"(?:on )?(?:monday|tuesday|wednesday|thursday|friday|"
-             r"saturday|sunday)", "next (?:week|month|few days)", "soon", r"is the (?:day|night|date)",
-             "the date", r"when (?:everyone|everybody|they|the kids|my \w+|he|she) (?:is|are|goes?|go) "
+             r"saturday|sunday)", "next (?:week|month|few days)", "soon", r"is the (?:day|night|date)", r"when (?:everyone|everybody|they|the kids|my \w+|he|she) (?:is|are|goes?|go) "
              r"(?:asleep|to sleep|to bed|out|away|to work)", "at midnight", r"in (?:a few|two|three|\d+) "
              r"(?:days|hours|weeks)", r"by (?:the end of|friday|monday|sunday|saturday|tomorrow|next)",
              "before (?:my|the|christmas|new year|her|his)", "after (?:my|the) (?:birthday|exams?|funeral|wedding|"
@@ -175,10 +202,10 @@ MEANS = alt(r"pills?", "tablets?", r"(?:sleeping|sleep) (?:pills|tablets|meds)",
             "medication", "prescription", "overdose", "rope", "noose", "belt", "cord", "ligature", r"guns?",
             "pistol", "rifle", "shotgun", "firearm", "bullets?", r"blades?", r"razors?", r"knife", "knives",
             "bridge", "rooftop", r"roof", "ledge", "cliff", r"(?:train |railway |rail )?tracks", "railway",
-            r"(?:top|edge) of (?:the|a) (?:car park|parking garage|building|multi-storey|tower)", "car park roof",
+            "the means", r"(?:top|edge) of (?:the|a) (?:car park|parking garage|building|multi-storey|tower|platform|cliff|roof)", "car park roof",
             "bleach", "antifreeze", "poison", "exhaust", "hose", "charcoal", "carbon monoxide", "helium",
-            r"(?:bath|bathtub)", "lethal", "fatal", "heights?", "storeys?", "stories high", "floors? up",
-            "balcony", "window ledge", "the river", "the sea", "the lake", "weed killer", "rat poison")
+            r"(?:bath|bathtub)", "lethal", "fatal", "storeys?", "stories high", "floors? up",
+            "balcony", "window ledge", r"(?:gun|gun safe|cliffs?)", "the river", "the sea", "the lake", "weed killer", "rat poison")
 ACQUIRE = alt(r"(?:bought|buying|buy|got|getting|ordered|ordering|saved|saving|save|stockpil\w*|hoard\w*|"
               r"collect\w*|stash\w*|hid|hidden|hiding|keep|kept|have|has|found|took|take|taking|counted|counting|"
               r"holding|held|stole|stolen|picked up|got hold of|ready|lined up|sitting|laid out|laying out|stor\w*)")
@@ -190,12 +217,21 @@ LETHAL_Q = alt(r"how (?:many|much) [\w ]{0,30}(?:would|will|does it|do you|to) (
                r"suffocate|lose consciousness|pass out)", r"(?:painless|quickest|easiest|fastest|surest|quietest)"
                r" (?:way|method|ways|methods) to (?:die|go|end it|kill)", r"(?:is|would) (?:it|hanging|drowning|"
                r"jumping|an overdose|bleeding) (?:be )?(?:painless|quick|fatal|lethal|hurt)",
-               r"which (?:artery|vein|bridge|building|pills?|medication)", r"enough to (?:kill|die|be fatal|not wake"
+               r"which (?:artery|vein|bridge|building|pills?|medication)",
+               r"\b(?:how|what|which|can|could|is|are|would|will|does)\b[\w' ]{0,50}\b(?:fatal|lethal|deadly|kill (?:you|"
+               r"me|a person|someone|a human)|die from|stop (?:a|my|the|your) heart|hit an artery|bleed out)\b",
+               r"(?:ways?|methods?|how) to (?:die|kill (?:yourself|myself|oneself)|commit suicide|end (?:it|your life|"
+               r"my life|it all))", r"painless (?:methods?|ways?|death|suicide)", r"make it look like an accident", r"(?:read\w*|research\w*|googl\w*|"
+               r"look\w* up|search\w*|watch\w*) (?:about |up )?(?:how|ways|methods|the best way)[\w ]{0,30}(?:die|"
+               r"end their lives|kill|suicide|overdose|hang)", r"enough to (?:kill|die|be fatal|not wake"
                r" up|end it|do it)", r"would (?:that|it|this) (?:be enough|kill me|do it)")
-PREPARATION = alt(r"giv(?:e|ing|en|ed) (?:\w+ ){0,3}away", "gave (?:\w+ ){0,3}away",
-                  r"(?:suicide|goodbye|farewell) (?:note|letter|video|message)s?", r"(?:wrote|writing|write|written|"
-                  r"left|leave|leaving) (?:a|my|the) (?:note|letters?)(?! (?:to|for) (?:the|my) (?:teacher|landlord|"
-                  r"neighbou?r|boss|school))", r"(?:will not|won't) need (?:it|them|this|any of (?:it|this|them)|my)",
+PREPARATION = alt(r"(?:giv(?:e|ing|en|ed)|gave) (?:\w+ ){0,5}?away(?! (?:to|at) (?:charity|the charity|goodwill|oxfam|a "
+                  r"charity|the food bank))",
+                  r"(?:suicide|goodbye|farewell) (?:note|letter|video|message)s?", r"(?:wrote|writing|write|written|left|leave|leaving) (?:a |my |the |some )?(?:note|letters?) (?:to|for) "
+                  r"(?:everyone|my (?:family|kids|mum|mom|dad|parents|wife|husband|partner|sister|brother|friends|"
+                  r"children|loved ones)|the people i love|people|each of|all of|when|after)", r"(?:will not|won't) (?:be )?need(?:ing)? (?:it|them|this|you|anyone|anything|any of (?:it|this|them)|my)",
+                  r"hand\w* out my", r"(?:will not|won't) be \w+ing (?:them|it) again", r"gave (?:away )?my "
+                  r"(?:savings|money|things|stuff|belongings|possessions)",
                   r"(?:wrote|writing|write|written|updat\w+|made|making|finish\w*|sign\w*) (?:up )?(?:a|my) will",
                   r"(?:getting|got|put|putting|have) (?:everything|my affairs|my things|things|my stuff|"
                   r"it all|all my affairs|my life) (?:all )?in order", r"affairs in order", r"rehom\w*",
@@ -205,18 +241,22 @@ PREPARATION = alt(r"giv(?:e|ing|en|ed) (?:\w+ ){0,3}away", "gave (?:\w+ ){0,3}aw
                   r"(?:subscriptions|appointments|plans|accounts|lease|phone)", r"paid off (?:my|all|everything)",
                   r"(?:sorted|sorting|sort) (?:out )?(?:my|the) (?:passwords|finances|accounts|insurance|stuff|"
                   r"things)", "life insurance", r"(?:tidied|cleaned|cleared) (?:out )?(?:my|the) (?:room|flat|"
-                  r"house|desk) so", r"left (?:instructions|a list)", "funeral", r"(?:returned|return) everything",
+                  r"house|desk) so", r"left (?:instructions|a list)", r"(?:my|my own) funeral", r"(?:returned|return) everything",
                   r"(?:said|saying|say) (?:my )?goodbyes?", r"visited everyone one last time")
 FAREWELL = alt("goodbye", "good bye", "bye everyone", "farewell", r"(?:this is )?my last (?:message|post|words|"
                r"night|day|goodbye)", r"thank you for everything", "thanks for everything", r"(?:you|they|"
                r"nobody|no one) (?:will not|will never|won't) (?:see|hear from|have to deal with) me",
-               r"tell (?:my|them|him|her|everyone) [\w ]{0,20}i (?:love|loved)", r"sorry for everything",
+               r"tell (?:my|them|him|her|everyone) [\w ]{0,20}(?:i (?:love|loved|am sorry|was sorry)|it was not)",
+               r"none of (?:this|it) (?:was|is) (?:your|her|his|their|anyone's|my \w+'s) fault", r"when (?:they|you|"
+               r"someone|somebody|my \w+) finds? me", r"(?:know|knew) (?:that )?i loved (?:them|you|her|him)",
+               r"thank(?:s| you) for (?:listening|being there|all)", r"where i am (?:going|headed|heading)", r"sorry for everything",
                "forgive me", "remember me", r"see you (?:on the other side|in another life)",
                r"last time (?:you will|you'll|anyone will|i will)", r"counting down", r"take care of (?:yourself|each other) for me",
                r"(?:when|after|once) i am gone", r"will not (?:be here|be around) (?:for|to see|by|much|when)",
                r"none of (?:this|it) will matter", r"(?:won't|will not) (?:matter|be a problem) (?:to me )?"
                r"(?:much longer|anymore|soon|by)", "for good", "one last time", r"(?:strangely|weirdly|oddly|"
-               r"suddenly) (?:calm|peaceful|at peace)", "made my peace", r"last (?:few )?(?:days|time)")
+               r"suddenly) (?:calm|peaceful|at peace)", r"made my peace(?= *$|,| with (?:it|everything|dying|death|my decision|everyone|god))", r"time for me to go(?= *$|,| now)", r"not (?:scared|afraid|frightened) of (?:dying|death)",
+               r"for after(?= *$| i am gone)", r"last (?:few )?(?:days|time)")
 PAST_ACT = alt(r"(?:tried|attempted|try|attempt) (?:to )?(?:kill myself|end my life|end it|die|suicide|take my "
                r"(?:own )?life|overdose|hang myself)", r"(?:my|last|previous|first|second|suicide) attempts?",
                r"(?:overdosed|od'd|odd) (?:last|before|once|twice|a few)", r"(?:i was|was) (?:hospitali[sz]ed|"
@@ -225,7 +265,7 @@ HOPELESS = alt("hopeless", r"no (?:hope|future|way out|point|reason)", "pointles
                r"cope with|bear|stand) (?:it|this|any of this|anything|life|much more|the pain)",
                "can not cope", r"nothing (?:will )?(?:ever )?(?:gets? better|changes?|matters)", "trapped",
                r"(?:a|such a) burden", "worthless", r"give up|giving up|gave up", r"done with everything",
-               r"nothing left", "empty inside", r"tired of (?:everything|it all|fighting|trying)", "want out",
+               r"nothing left", "empty inside", r"(?:feel|feeling|felt) (?:so |really |completely )?(?:empty|numb|hollow)", r"tired of (?:everything|it all|fighting|trying)", "want out",
                "unbearable", r"(?:too much|so much) pain", r"pain (?:is|has been) too much", "numb",
                r"(?:hate|despise) (?:myself|my life|being alive)", "can not go on", "no one cares",
                r"nobody (?:cares|would care|loves me)", "alone in this", "exhausted", r"(?:want|need) (?:it|this|"
@@ -235,8 +275,8 @@ HOPELESS = alt("hopeless", r"no (?:hope|future|way out|point|reason)", "pointles
                r"scared of what i (?:might|will|would|could) do", r"do not trust myself")
 EMERGENCY_NOW = alt(r"(?:took|taken|had|have taken) an overdose", r"(?:took|swallowed|taken) (?:more|extra) "
                     r"(?:pills|tablets|of my meds)[\w ]{0,30}on purpose", r"engine running", r"(?:cut|cutting) "
-                    r"(?:too )?deep", r"(?:someone|somebody|a man|a stranger|he|she) is in my (?:house|room|flat|home)",
-                    r"hiding from (?:him|her|them|my)", r"(?:just |already )?(?:took|taken|swallowed|downed) (?:all|a lot of|a bunch of|a handful of|"
+                    r"(?:too )?deep", r"(?:someone|somebody|a man|a stranger|an intruder) (?:is )?(?:in|inside) my (?:house|room|flat|home)",
+                    r"hiding from (?:him|her|them|my)", r"i am hiding (?:in|from|under|behind)", r"(?:just |already )?(?:took|taken|swallowed|downed) (?:all|a lot of|a bunch of|a handful of|"
                     r"the whole|a whole|too many|loads of|lots of|every|\d+|twenty|thirty|forty|fifty|a bottle of|"
                     r"the rest of|half)", r"(?:am|is|are|been) bleeding (?:a lot|heavily|badly|everywhere|and)",
                     r"(?:blood|bleeding) (?:will not|won't|does not|is not) stop", r"(?:am|i am) (?:standing|sitting)"
@@ -251,12 +291,16 @@ DANGER_STATE = alt(r"(?:not|never) safe (?:at home|here|with (?:him|her|them)|in
                    r"(?:scared|afraid|terrified|fear) (?:for my life|he will|she will|they will|of what he|of what "
                    r"she|he is going to|she is going to|to go home)", r"(?:following|stalking|watching|tracking) "
                    r"me", r"(?:will not|won't|does not|doesn't) let me (?:leave|go|out|see)", r"forc\w+ me to",
-                   r"spiked my drink", r"(?:was|been|got) (?:raped|assaulted|molested|abused|drugged|trafficked)",
+                   r"spiked my drink", r"(?:was|been|got) (?:sexually |physically )?(?:raped|assaulted|molested|abused|drugged|trafficked)",
+                   r"(?:parked|waiting|standing|sitting|lurking|hanging around|watching) outside my (?:house|flat|"
+                   r"home|door|work|school|window)", r"found (?:out )?my (?:new )?address", r"messages? from (?:an "
+                   r"unknown|a stranger|someone i do not know)", r"describ\w+ what i am wearing", r"(?:i|you) "
+                   r"(?:will|am going to|are going to) pay for (?:this|that)", r"(?:i|you) (?:will not|won't) live "
+                   r"to", r"took my phone", r"(?:nobody|no one) (?:would|will) (?:ever )?find (?:my|your) body",
                    r"blackmail\w*", r"being (?:abused|stalked|threatened|hurt|hit|beaten|followed|trafficked|"
                    r"blackmailed|groomed|held)", r"lock\w* me (?:in|out|up)", r"(?:abuses|abused|hits|beats|rapes) "
                    r"me", r"abusive (?:relationship|partner|husband|boyfriend|home|parent)",
-                   r"comes? into my (?:room|bed) at night", r"knows where i live", "nobody would (?:ever )?find my "
-                   "body", r"(?:gets|got|is) violent", r"(?:touched|touches|touching) me")
+                   r"comes? into my (?:room|bed) at night", r"knows where i live", r"(?:gets|got|is) violent", r"(?:touched|touches|touching) me")
 
 # ---------------------------------------------------------------------------------------- what vetoes
 
@@ -305,7 +349,7 @@ FRAME = alt(r"(?:my|the|a|this|our|his|her) (?:novel|story|book|screenplay|scrip
             "true crime", "a (?:documentary|movie|film|novel|book|show) about")
 # A question about ordinary medication use: the dose one may take, not the dose that kills.
 MEDICAL = alt(r"(?:safe|normal|usual|recommended|max(?:imum)?|right|correct|daily) (?:dose|dosage|amount|limit)",
-              r"can i (?:take|have|mix|combine)", r"(?:prescribed|prescription|pharmacist|pharmacy|gp|doctor|"
+              r"can i (?:take|have|mix|combine)", r"(?:is it|it is) safe to", r"(?:prescribed|prescription|pharmacist|pharmacy|gp|doctor|"
               r"nurse|vet|refill)", r"(?:for|with) (?:a|my|the) (?:headache|migraine|cold|flu|fever|period pain|"
               r"back pain|toothache|dog|cat)", r"how (?:often|long) (?:can|should) i (?:take|wait)",
               r"(?:missed|forgot|skip\w*) (?:a|my) (?:dose|pill)", r"side effects?", r"interact\w*",
@@ -319,7 +363,8 @@ IDIOM = alt(r"(?:is|are|was|were|it is|that is|this is) (?:\w+ )?killing me", "k
             r"(?:tired|on my feet|serious|wrong|last|inside after)", r"(?:would|will|is going to|gonna) (?:kill|"
             r"murder) (?:me|us) (?:if|for|when|once|because|after|before)(?! (?:i|we) (?:leave|tell|call|report|go "
             r"to|break up|try|run|ever))(?! anyone| the police)", r"(?:kill|killing|murder\w*) (?:me|us) with",
-            r"beat (?:me|us) (?:at|in|by|to)", r"(?:kill|murder|strangle|kill\w*) (?:him|her|them|my \w+|you) (?:for|if"
+            r"beat (?:me|us) (?:at|in|by|to)", r"(?:hit|hits|threw|throws) (?:me|us) with (?:a|the) (?:pillow|ball|snowball|"
+            r"water balloon|nerf|sock|cushion)", r"(?:kill|murder|strangle|kill\w*) (?:him|her|them|my \w+|you) (?:for|if"
             r" (?:he|she|they) (?:eats?|takes?|borrows?|uses?|forgets?|is late|spoils?))", r"(?:so|too) (?:embarrass\w*|"
             r"bored|boring|full|hungry|cringe\w*|awkward|funny|hilarious|bad|cute|jealous|excited|stuffed|hot) "
             r"(?:that )?i (?:\w+ ){0,2}?(?:die|died|dying)", r"(?:die|dying) (?:if i (?:do not|can not|have to|miss)|"
@@ -354,3 +399,25 @@ CLARIFY = alt(r"i (?:only |just )?(?:meant|mean) (?:in|at|the|my|that|it|like)",
               r"did not mean it (?:like that|literally|that way)", r"(?:just )?an expression",
               r"(?:it is|it was|that is) fiction", r"(?:my|the) character (?:is|was|does|did)",
               r"(?:in|for) (?:the|my|a) (?:game|story|book|novel|script|campaign)")
+
+# Finality in other words: an exit, a last solution, going somewhere one does not come back from.
+EXIT = alt(r"(?:log|clock|check|sign|tap|bow)\w* (?:out|off)(?= tonight| for good| now| soon| forever| permanently| of "
+           r"(?:life|this world|everything))", r"permanent (?:one|solution|exit|way out|sleep|goodbye|answer)",
+           r"(?:one|last|final|only) (?:solution|exit|way out|option)(?: left)?", r"other than not (?:being here|"
+           r"existing|being alive)", r"leave (?:everyone|everything|this world|it all) behind", r"nothing (?:holding|"
+           r"keeping) me here", r"(?:not|never) (?:be )?(?:coming back|waking up)", r"prepared to go",
+           r"(?:i|i am|am) (?:so )?done(?:, | and )", r"do what i (?:have been|am|was) planning", "what i planned")
+# Getting or keeping a means in secret, or being at a height again and again: a crisis even alone.
+SECRET_MEANS = alt(r"stockpil\w*", r"hoard\w*", r"stash\w*", r"keeping back", r"sav(?:ed|ing) up", r"lined up",
+                   r"just in case", r"so (?:nobody|no one) (?:would|will) (?:ask|know|notice|find)", r"nobody knows",
+                   r"it is for me", r"without (?:anyone|them|him|her) knowing", r"in secret", "secretly",
+                   r"(?:different|several) (?:shops|pharmacies|chemists|stores)", r"(?:can not stop|keep) (?:looking|"
+                   r"staring) at (?:it|them)", r"(?:looked|looking|stare\w*|star\w*|peer\w*) over the edge",
+                   r"(?:sitting|standing|sat|stood) (?:right )?(?:at|on|near) the edge", r"the combination to")
+# Everyday uses of a means: cooking, hunting, a climbing class.
+MEANS_EVERYDAY = alt("kitchen", "cooking", "chopping", "hunting", "deer", "shooting range", "fishing", "climbing",
+                     "camping", "woodwork", "crafts?", "garden", "to watch", r"for (?:a|the) (?:photo|view|picture)",
+                     "take photos", "delayed", "locked up", "safe storage", "scared of heights", "tour")
+JOKE_FRAME = alt(r"if i (?:have|had|need|got) to", r"if (?:he|she|they|you|my \w+|anyone|someone) (?:\w+ ){0,5}again",
+                 r"so (?:hard|bad|boring|long|annoying|awkward|embarrassing|cringe\w*|slow|loud) (?:that )?i",
+                 r"(?:ate|eats|eating|touched|touches|took|takes|borrowed|stole|used|uses) my \w+", r"one more")

@@ -25,7 +25,7 @@ from eai_recipes.safety_new import lexicons as lx
 
 CATEGORIES = ("suicide", "self_harm", "harm_others", "danger")
 WEAK_KINDS = ("means", "acquire", "plan", "decision", "timing", "preparation", "farewell", "past_act", "hopeless",
-              "vague_act")
+              "vague_act", "farewell2", "exit", "secret_means")
 
 
 def _c(pattern: str) -> re.Pattern[str]:
@@ -51,11 +51,15 @@ STRONG: dict[str, tuple[str, str, re.Pattern[str]]] = {
     "self_harm.act": ("self_harm", "describes hurting themselves", _c(r"\b" + lx.SELF_HARM + r"\b")),
     "harm_others.intent": ("harm_others", "a wish or intent to harm another person", _c(
         r"\b(?:i|me)\b" + GAP + lx.alt(lx.INTENT, "urges? to", "thoughts? (?:of|about)", "picture", "imagine",
-                                       "images? of", "scared i (?:will|might|would)") + r" " + ADV
-        + r"(?P<k>" + lx.HARM_VERB + r")\w* (?:up )?" + lx.OTHER + r"\b")),
+                                       "images? of", "scared i (?:will|might|would)", "voices?") + r" " + ADV
+        + r"(?:[\w']+ ){0,5}?(?:and |then )?(?P<k>" + lx.HARM_VERB + r")\w* (?:up )?" + lx.OTHER + r"\b")),
     "harm_others.attack": ("harm_others", "an attack with a weapon on a place or on people", _c(
         r"\b(?:bring|take|bringing|taking) (?:a|my|dad's|the) (?:gun|knife|rifle|weapon|bomb) (?:to|into) "
         r"(?:school|work|class|church|the office|college|uni|the party)|\bshoot up (?:the|my|a)\b|"
+        r"\b(?:thoughts?|pictures?|images?|flashes|visions?|urges?|voices?|voice|impulses?)\b[\w' ]{0,40}?\b(?:of|"
+        r"about|to|says|tells|commanding|ordering)\b[\w' ]{0,25}?\b" + lx.HARM_VERB + r"\w* " + lx.OTHER + r"\b|"
+        r"\b(?:commanding|ordering|telling|forcing) me to " + lx.HARM_VERB + r"|"
+        r"\bmake (?:him|her|them|everyone|those \w+|all of them) (?:all )?(?:pay|regret|suffer)\b|"
         r"\bvoices?\b" + GAP + r"\b(?:tell|telling|told|want|order\w*|say|says) (?:me )?(?:to )?" + lx.HARM_VERB)),
     "danger.from_another": ("danger", "another person threatens or hurts them", _c(
         r"\b" + lx.PERP + r" (?:is |was |has |had |have |are |keeps? )?" + ADV + r"(?:(?:threatened|threatens|threatening|said|says|swore|told me|keeps?"
@@ -85,7 +89,9 @@ WEAK: dict[str, re.Pattern[str]] = {
     "farewell": _c(r"\b" + lx.FAREWELL + r"\b"),
     "past_act": _c(r"\b" + lx.PAST_ACT + r"\b"),
     "hopeless": _c(r"\b" + lx.HOPELESS + r"\b"),
-    "vague_act": _c(r"\b(?:do it|doing it|go through with (?:it|this)|follow through|end (?:it|things)(?! with)"
+    "exit": _c(r"\b" + lx.EXIT + r"\b"),
+    "secret_means": _c(r"\b" + lx.SECRET_MEANS + r"\b"),
+    "vague_act": _c(r"\b(?:(?:keep|can not stop) thinking about (?:it|them|that)|do it|doing it|go through with (?:it|this)|follow through|end (?:it|things)(?! with)"
                     r"(?: all)?|the (?:way out|exit)|make it stop|be free|not (?:be|being) here|be gone|"
                     r"one way or another|before i (?:go|leave|do it)|(?:this|next) time)\b"),
 }
@@ -101,7 +107,8 @@ PAST = _c(r"\b" + lx.PAST + r"\b")
 RECOVERED = _c(r"\b" + lx.RECOVERED + r"\b")
 CLARIFY = _c(r"\b" + lx.CLARIFY + r"\b")
 JOKE_MARK = _c(lx.JOKE_MARK)
-JOKE_OBJECT = _c(r"\b" + lx.JOKE_OBJECT + r"\b")
+JOKE_OBJECT = _c(r"\b" + lx.alt(lx.JOKE_OBJECT, lx.JOKE_FRAME) + r"\b")
+MEANS_EVERYDAY = _c(r"\b" + lx.MEANS_EVERYDAY + r"\b")
 JOKE_UNLESS = _c(r"\b(?:not (?:joking|kidding)|i mean it|for real|seriously|any ?more|any longer|live|living|life|"
                  r"alive|like this|go on|tonight|pills|plan|goodbye)\b")
 UNCERTAIN = _c(lx.UNCERTAIN)
@@ -109,7 +116,7 @@ POST_NEGATION = _c(lx.POST_NEGATION)
 CLAUSE_BREAK = _c(r".*(?:,|:|\b(?:but|although|though|however|yet|except|and then|so|because|whereas|while)\b)")
 FIRST_PERSON = _c(r"\b(?:i|me|my|myself|mine)\b")
 OTHER_SUBJECT = _c(r"\b(?:he|she|they|him|her|them|his|their|(?:my|our|a) (?:\w+ )?" + lx.KIN + r")\b")
-ACCIDENT = _c(r"\b(?:accident\w*|by mistake|trip\w*|slipp?\w*|fell|falling|chopping|cooking|baking|shaving|"
+ACCIDENT = _c(r"\b(?:on (?:the|a) (?:cupboard|door|table|shelf|ceiling|car door|corner|doorframe|wall by accident)|accident\w*|by mistake|trip\w*|slipp?\w*|fell|falling|chopping|cooking|baking|shaving|"
               r"oven|stove|iron|kettle|knife slipped|paper ?cut|gardening|diy|on the (?:oven|stove|pan))\b")
 COMPULSION = _c(r"\b(?:but|yet|and|though)\b[^.!?]{0,40}\b(?:can not (?:stop|help it)|keep doing it|do it anyway|"
                 r"end up doing it|the urges? (?:is|are) too strong)")
@@ -141,6 +148,7 @@ def negated(sentence: str, start: int, end: int) -> bool:
 
 
 def _joke(zone: str) -> bool:
+    """A joke marker with an everyday object or a hyperbole's frame, and nothing about life itself."""
     return bool(JOKE_MARK.search(zone) and JOKE_OBJECT.search(zone) and not JOKE_UNLESS.search(zone))
 
 
@@ -170,11 +178,9 @@ def strong_findings(sentence: str, next_sentence: str = "") -> tuple[list[Findin
                 vetoes.append(f"a joke ({rule_id})")
                 continue
             key = m.start("k") if "k" in pattern.groupindex and m.start("k") >= 0 else m.start()
-            if rule_id not in ("suicide.wish_dead",) and negated(sentence, key, m.end()):
-                vetoes.append(f"negated ({rule_id})")
-                continue
-            if rule_id == "suicide.wish_dead" and negated(sentence, m.start(), m.start() + 1) and not \
-                    m.group().startswith(("not", "do not", "no ")):
+            # A wish to be dead is itself mostly negative wording ("I don't see the point of waking up"):
+            # it is not checked for negation.
+            if rule_id != "suicide.wish_dead" and negated(sentence, key, m.end()):
                 vetoes.append(f"negated ({rule_id})")
                 continue
             # Only a bare keyword can be about someone else ("my brother is suicidal" is still a crisis,
@@ -186,8 +192,10 @@ def strong_findings(sentence: str, next_sentence: str = "") -> tuple[list[Findin
 
 
 def weak_findings(sentence: str) -> set[str]:
-    """The weak kinds in one normalised sentence (each not negated and not part of an idiom)."""
-    kinds = set()
+    """The weak kinds in one normalised sentence (each not negated and not part of an idiom or a joke)."""
+    kinds: set[str] = set()
+    if _joke(sentence):
+        return kinds
     for kind, pattern in WEAK.items():
         seen = 0
         for m in pattern.finditer(sentence):
@@ -199,16 +207,33 @@ def weak_findings(sentence: str) -> set[str]:
                 break
         if seen >= 2:
             kinds.add("farewell2")  # two separate farewells ("my last message, thank you for everything")
+    if "farewell" in kinds and "preparation" in kinds:
+        kinds.add("farewell2")
+    if "acquire" in kinds:
+        kinds.discard("means")  # one piece of evidence, not two
+    if MEANS_EVERYDAY.search(sentence):
+        kinds -= {"means", "acquire"}
+    if "secret_means" in kinds and not kinds & {"means", "acquire"} and not re.search(
+            r"\b(?:edge|ledge|roof|cliffs?|platform|bridge|tracks|gun|rifle|pistol)\b", sentence):
+        kinds.discard("secret_means")  # secrecy about something other than a means
     return kinds
 
 
+# Hard kinds that are a crisis with a timing alone ("I've decided: Sunday"); others with a timing are a concern
+# ("giving my old clothes away this weekend").
+WITH_TIMING = frozenset({"decision", "acquire", "exit", "secret_means", "past_act", "means"})
+
+
 def weak_level(kinds: set[str]) -> str:
-    """crisis: a hard kind with any other kind, or a soft pair of `SOFT_CRISIS`, or three soft kinds;
-    concern: a hard kind alone, or two soft kinds; none: one soft kind alone (a date, feeling hopeless)."""
+    """crisis: a secret means; two separate farewells or preparations; a hard kind with another kind that is
+    not a timing (or with a timing for `WITH_TIMING`); a soft pair of `SOFT_CRISIS`; three soft kinds.
+    concern: a hard kind alone, or two soft kinds other than a timing. none: one soft kind alone."""
     hard = kinds - SOFT_KINDS
     soft = kinds & SOFT_KINDS
-    if (hard and len(kinds) >= 2) or "farewell2" in kinds or len(soft) >= 3 or any(p <= soft for p in SOFT_CRISIS):
+    if ("secret_means" in kinds or "farewell2" in kinds or (hard and len(kinds - {"timing"}) >= 2)
+            or (hard & WITH_TIMING and "timing" in kinds) or len(soft) >= 3
+            or any(p <= soft for p in SOFT_CRISIS)):
         return "crisis"
-    if hard or len(soft) >= 2:
+    if hard or len(soft - {"timing"}) >= 2:
         return "concern"
     return "none"
