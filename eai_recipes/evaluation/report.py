@@ -27,13 +27,9 @@ import yaml
 from eai_recipes import __version__, paths
 from eai_recipes.config import load_yaml_mapping
 from eai_recipes.errors import EaiError
+from eai_recipes.safety import resources
 
 CARD_MARKER = "<!-- model card written by `eai report` -->"
-CRISIS_LINES = (
-    "If you are in danger or thinking about ending your life, contact your local emergency number now, or a "
-    "crisis line: in the US call or text **988** (Suicide & Crisis Lifeline); in the UK and Ireland call "
-    "Samaritans on **116 123**; elsewhere find a line at <https://findahelpline.com>."
-)
 MODEL_LABELS = {"adapter": "EAI (fine-tuned)", "base": "Base model"}
 
 
@@ -364,7 +360,9 @@ def model_card(info: RunInfo) -> str:
         "\"EAI: Fine-tuned Large Language Model with Empathy and Mental Health Support\".", "",
         "## Not a substitute for professional care", "",
         f"{name} is a language model. It is not a therapist, a doctor or a crisis service; it can be wrong, "
-        "miss risk, or give unsuitable advice. It does not diagnose or treat any condition.", "", CRISIS_LINES, "",
+        "miss risk, or give unsuitable advice. It does not diagnose or treat any condition.", "",
+        # The crisis lines come from the one resources file, so the card never disagrees with the server.
+        resources.crisis_lines_summary(), "",
         "## Intended use", "",
         "- Supportive, non-clinical conversation: listening, reflecting feelings, general coping ideas, and "
         "encouragement to reach people and professional help.",

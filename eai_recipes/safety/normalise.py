@@ -119,10 +119,7 @@ def normalise(text: str) -> str:
 # between them are joined, then split back into words where the vocabulary below allows it.
 _SPACED = re.compile(r"(?<![\w])(?:[a-z][ .\-_*]){2,30}[a-z](?!\w|[.\-_*][a-z])")
 _SEGMENT_VOCAB = frozenset(
-    "i me my myself you your it is am a an to the of and be do want wanna going gonna will kill killing die dying "
-    "dead death end ending life live suicide suicidal self harm cut cutting hang hurt hurting pills overdose jump "
-    "not no never anymore tonight now today tomorrow just help please he she him her them they hate everyone "
-    "alive sleep wake up gone goodbye bye done over".split())
+    ["i", "me", "my", "myself", "you", "your", "it", "is", "am", "a", "an", "to", "the", "of", "and", "be", "do", "want", "wanna", "going", "gonna", "will", "kill", "killing", "die", "dying", "dead", "death", "end", "ending", "life", "live", "suicide", "suicidal", "self", "harm", "cut", "cutting", "hang", "hurt", "hurting", "pills", "overdose", "jump", "not", "no", "never", "anymore", "tonight", "now", "today", "tomorrow", "just", "help", "please", "he", "she", "him", "her", "them", "they", "hate", "everyone", "alive", "sleep", "wake", "up", "gone", "goodbye", "bye", "done", "over"])
 
 
 def _segment(word: str) -> str:
@@ -130,10 +127,10 @@ def _segment(word: str) -> str:
     best: list[list[str] | None] = [[]] + [None] * len(word)
     for end in range(1, len(word) + 1):
         for start in range(max(0, end - 9), end):
-            head = best[start]
-            if head is not None and word[start:end] in _SEGMENT_VOCAB:
-                if best[end] is None or len(head) + 1 < len(best[end]):
-                    best[end] = head + [word[start:end]]
+            head, current = best[start], best[end]
+            if head is not None and word[start:end] in _SEGMENT_VOCAB and (
+                    current is None or len(head) + 1 < len(current)):
+                best[end] = head + [word[start:end]]
     return " ".join(best[-1]) if best[-1] else word
 
 

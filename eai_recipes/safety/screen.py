@@ -18,8 +18,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from eai_recipes.safety_new import rules
-from eai_recipes.safety_new.normalise import normalise, sentences
+from eai_recipes.safety import rules
+from eai_recipes.safety.normalise import normalise, sentences
 
 LEVELS = ("none", "concern", "crisis")
 CATEGORIES = rules.CATEGORIES

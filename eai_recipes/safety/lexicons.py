@@ -307,12 +307,7 @@ DANGER_STATE = alt(r"(?:not|never) safe (?:at home|here|with (?:him|her|them)|in
 NEGATORS = frozenset({"not", "never", "no", "nor", "without", "nothing", "none", "neither", "nobody"})
 # Words that may stand between a negator and what it negates ("no *intention of* harming myself").
 NEG_FILLER = frozenset(
-    "i am is are was were be been being have has had do does did would will could should can might may ever "
-    "really actually even just going to want wanted wanting plan plans planning planned intention intentions "
-    "intend intending thoughts thought thinking think about of any anything something that like feel feeling "
-    "felt desire urge urges try trying tried considering consider again currently seriously honestly definitely "
-    "longer more ready myself it doing anymore at all serious real wish need needs needed so such the a an "
-    "gonna wanna".split())
+    ["i", "am", "is", "are", "was", "were", "be", "been", "being", "have", "has", "had", "do", "does", "did", "would", "will", "could", "should", "can", "might", "may", "ever", "really", "actually", "even", "just", "going", "to", "want", "wanted", "wanting", "plan", "plans", "planning", "planned", "intention", "intentions", "intend", "intending", "thoughts", "thought", "thinking", "think", "about", "of", "any", "anything", "something", "that", "like", "feel", "feeling", "felt", "desire", "urge", "urges", "try", "trying", "tried", "considering", "consider", "again", "currently", "seriously", "honestly", "definitely", "longer", "more", "ready", "myself", "it", "doing", "anymore", "at", "all", "serious", "real", "wish", "need", "needs", "needed", "so", "such", "the", "a", "an", "gonna", "wanna"])
 UNCERTAIN = (r"\b(?:promise|sure|know if|know whether|guarantee|trust myself|certain|swear|if i can|whether i can|"
              r"how long|afraid|scared|worried|unless|what if)\b")
 POST_NEGATION = (r"^\W*(?:(?:has|have|had|is|was)? ?(?:never|not) (?:crossed|entered|been on) my mind|(?:is|was|are"

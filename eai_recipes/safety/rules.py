@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from eai_recipes.safety_new import lexicons as lx
+from eai_recipes.safety import lexicons as lx
 
 CATEGORIES = ("suicide", "self_harm", "harm_others", "danger")
 WEAK_KINDS = ("means", "acquire", "plan", "decision", "timing", "preparation", "farewell", "past_act", "hopeless",
