@@ -78,14 +78,15 @@ SELF_HARM = alt(r"(?:cut|burn|burnt|hurt|harm|hit|punch|scratch|bruis|bit|carv|s
                 r"make myself (?:bleed|bruise|throw up|sick)", r"\bcut again\b",
                 r"(?:i|i have) cut (?:last night|yesterday|again|tonight|today|deep)", r"until (?:i|my \w+|it|they) "
                 r"(?:bleed|bled|bruise|bleeds|bruised)", r"stop (?:cutting|hurting myself|self[- ]?harming|burning "
-                r"myself)", r"(?:started|start|go back to|went back to|back to) "
+                r"myself)", r"(?:blade|razor|knife)s? (?:for|to) (?:cut|cutting|hurt)", r"can not stop (?:cutting|hurting "
+                r"myself|burning myself|self[- ]?harming)", r"(?:started|start|go back to|went back to|back to) "
                 r"cutting", r"cutting (?:again|myself)", r"relapsed?", r"my (?:cuts|scars|wounds) (?:are|is) "
                 r"(?:fresh|new|deep|bleeding)", r"fresh (?:cuts|wounds|scars|burns)",
                 r"(?:not|stopped|stop) eating (?:on purpose|to punish|because i do not deserve)",
                 r"deserve (?:to be hurt|pain|to suffer|to bleed)",
                 r"(?:want|wanting|urges?|need|needing|tempted|itch|craving) to (?:cut|burn|hurt|harm|bleed)\b(?! "
                 r"(?:back|down|the|my hair|out|off|corners|class|ties|it|them|him|her|his|their|your|someone|people))",
-                r"(?:cut|cutting|burn\w*|hit\w*|punch\w*|bang\w*|bit|bite|biting|scratch\w*|carv\w*|slic\w*|stab\w*|"
+                r"\bi (?:\w+ ){0,3}?(?:cut|cutting|burn\w*|hit\w*|punch\w*|bang\w*|bit|bite|biting|scratch\w*|carv\w*|slic\w*|stab\w*|"
                 r"claw\w*|pinch\w*|pull\w*) (?:\w+ ){0,4}?(?:on |into |against |across )?(?:my|into my) (?:own )?"
                 r"(?:arms?|wrists?|legs?|thighs?|skin|stomach|hips?|body|head|face|hands?|fingers|chest|ankles?|hair)",
                 r"punish\w* myself", r"making myself (?:bleed|bruise|throw up|sick)",
@@ -127,7 +128,9 @@ WISH_DEAD = alt(r"wish (?:i (?:was|were|had) (?:never been born|never born|dead|
                 r"relieved|fine|lighter)", r"(?:what is|see|is there|there is no) (?:even )?(?:the |a )?point (?:of|in|"
                 r"to) (?:living|being alive|going on|waking up|life|continuing|carrying on|existing|being here)",
                 r"(?:except|other than|but|is) (?:dying|death|to die|suicide)\b", r"life is not worth (?:it|living)",
-                r"(?:if|whether) i live or die", r"no (?:reason|point) to (?:keep )?(?:breathing|living|going on|"
+                r"(?:if|whether) i live or die", r"never want to (?:wake up|live|be alive|exist)",
+                r"(?:scared|afraid|terrified) (?:of what i (?:might|will|would|could) do|i (?:will|might|would|could) "
+                r"do something)(?: to myself)?", r"no (?:reason|point) to (?:keep )?(?:breathing|living|going on|"
                 r"be here|stay)", r"not want(?:ing)? to (?:be here|live|be alive|exist|wake up)",
                 r"(?:not|no) (?:plan|planning|expect|expecting|going) (?:on|to) (?:be|being) (?:here|around|alive)",
                 r"can not (?:survive|last|make it through|face) another (?:day|night|week)",
@@ -150,7 +153,7 @@ WISH_DEAD = alt(r"wish (?:i (?:was|were|had) (?:never been born|never born|dead|
                 r"can not promise (?:myself |you |anyone )?(?:that )?i (?:will|can|would) (?:be|stay|keep myself) safe",
                 r"(?:not|never) (?:be |feel |going to be |feeling )?safe (?:from myself|if i am (?:alone|on my own)|"
                 r"with myself|alone|around myself)", r"(?:can not|do not think i can|can) (?:be )?trust(?:ed)? "
-                r"(?:myself|alone)", r"do not trust myself", r"can not (?:guarantee|promise)[\w ]{0,20}(?:make it|"
+                r"(?:myself|alone)(?= *$| tonight| right now| now|,| any ?more| around)", r"do not trust myself", r"can not (?:guarantee|promise)[\w ]{0,20}(?:make it|"
                 r"safe|through the night|be here|alive)", r"(?:do not|can not) see myself (?:getting past|making it|"
                 r"being here|being alive|alive|surviving)", r"(?:nobody|no one|you|they) (?:will|would) (?:have to|"
                 r"need to) (?:worry|deal) (?:about|with) me", r"if i (?:do not|never) wake up[\w ,]{0,30}(?:fine|"
@@ -179,7 +182,7 @@ DECISION = alt(r"(?:have |i |had )decided(?= *$|,| now| it| tonight| today| that
                r"no (?:going|turning) back", "final decision", r"(?:nobody|no one|nothing) (?:will|can|is going "
                r"to) stop me", "this time for real", r"for real this time", r"it is (?:time|my time)(?= *$|,| now)", r"it is (?:decided|settled)",
                r"i am (?:finally |so )?ready(?= *$|,| now *$| to (?:go|die|leave|end|let go|do it|say goodbye))", "this is it", "(?:i am|am) (?:so )?done(?= *$| now *$)",
-               "not changing my mind", "at peace with (?:it|my decision|the decision|dying)", "enough is enough",
+               "not changing my mind", "at peace with (?:my decision|the decision|dying|it all|going)", "enough is enough",
                "i am sure now", "not backing out", r"going through with it", r"follow(?:ing)? through",
                r"(?:set|picked|chose|chosen) (?:a|the) (?:date|day|spot|place|bridge|way|time)(?! for (?:the|my|our) "
                r"(?:wedding|party|move|trip|holiday|exam|interview|appointment|surgery))")
@@ -218,8 +221,8 @@ LETHAL_Q = alt(r"how (?:many|much) [\w ]{0,30}(?:would|will|does it|do you|to) (
                r" (?:way|method|ways|methods) to (?:die|go|end it|kill)", r"(?:is|would) (?:it|hanging|drowning|"
                r"jumping|an overdose|bleeding) (?:be )?(?:painless|quick|fatal|lethal|hurt)",
                r"which (?:artery|vein|bridge|building|pills?|medication)",
-               r"\b(?:how|what|which|can|could|is|are|would|will|does)\b[\w' ]{0,50}\b(?:fatal|lethal|deadly|kill (?:you|"
-               r"me|a person|someone|a human)|die from|stop (?:a|my|the|your) heart|hit an artery|bleed out)\b",
+               r"\b(?:how|what|which|can|could|is|are|does)\b[\w' ]{0,50}\b(?:fatal|lethal|deadly|kill (?:you|"
+               r"a person|someone|a human)|die from|stop (?:a|my|the|your) heart|hit an artery|bleed out)\b",
                r"(?:ways?|methods?|how) to (?:die|kill (?:yourself|myself|oneself)|commit suicide|end (?:it|your life|"
                r"my life|it all))", r"painless (?:methods?|ways?|death|suicide)", r"make it look like an accident", r"(?:read\w*|research\w*|googl\w*|"
                r"look\w* up|search\w*|watch\w*) (?:about |up )?(?:how|ways|methods|the best way)[\w ]{0,30}(?:die|"
@@ -256,7 +259,7 @@ FAREWELL = alt("goodbye", "good bye", "bye everyone", "farewell", r"(?:this is )
                r"none of (?:this|it) will matter", r"(?:won't|will not) (?:matter|be a problem) (?:to me )?"
                r"(?:much longer|anymore|soon|by)", "for good", "one last time", r"(?:strangely|weirdly|oddly|"
                r"suddenly) (?:calm|peaceful|at peace)", r"made my peace(?= *$|,| with (?:it|everything|dying|death|my decision|everyone|god))", r"time for me to go(?= *$|,| now)", r"not (?:scared|afraid|frightened) of (?:dying|death)",
-               r"for after(?= *$| i am gone)", r"last (?:few )?(?:days|time)")
+               r"for after(?= *$| i am gone)", r"(?:for|so) (?:my \w+|them|someone|people|everyone) (?:to )?find", r"last (?:few )?(?:days|time)")
 PAST_ACT = alt(r"(?:tried|attempted|try|attempt) (?:to )?(?:kill myself|end my life|end it|die|suicide|take my "
                r"(?:own )?life|overdose|hang myself)", r"(?:my|last|previous|first|second|suicide) attempts?",
                r"(?:overdosed|od'd|odd) (?:last|before|once|twice|a few)", r"(?:i was|was) (?:hospitali[sz]ed|"
@@ -273,7 +276,7 @@ HOPELESS = alt("hopeless", r"no (?:hope|future|way out|point|reason)", "pointles
                r"(?:i am|i feel) (?:so |completely |totally |really )?(?:done|finished|broken|dead inside)",
                "over it all", r"(?:everyone|everybody) hates me", r"(?:cannot|can not) (?:keep|be) (?:myself )?safe",
                r"scared of what i (?:might|will|would|could) do", r"do not trust myself")
-EMERGENCY_NOW = alt(r"(?:took|taken|had|have taken) an overdose", r"(?:took|swallowed|taken) (?:more|extra) "
+EMERGENCY_NOW = alt(r"(?:tied|tying|made|making|have|bought|hung|put up) (?:a|the|my) noose", r"(?:took|taken|had|have taken) an overdose", r"(?:took|swallowed|taken) (?:more|extra) "
                     r"(?:pills|tablets|of my meds)[\w ]{0,30}on purpose", r"engine running", r"(?:cut|cutting) "
                     r"(?:too )?deep", r"(?:someone|somebody|a man|a stranger|an intruder) (?:is )?(?:in|inside) my (?:house|room|flat|home)",
                     r"hiding from (?:him|her|them|my)", r"i am hiding (?:in|from|under|behind)", r"(?:just |already )?(?:took|taken|swallowed|downed) (?:all|a lot of|a bunch of|a handful of|"
@@ -300,7 +303,7 @@ DANGER_STATE = alt(r"(?:not|never) safe (?:at home|here|with (?:him|her|them)|in
                    r"blackmail\w*", r"being (?:abused|stalked|threatened|hurt|hit|beaten|followed|trafficked|"
                    r"blackmailed|groomed|held)", r"lock\w* me (?:in|out|up)", r"(?:abuses|abused|hits|beats|rapes) "
                    r"me", r"abusive (?:relationship|partner|husband|boyfriend|home|parent)",
-                   r"comes? into my (?:room|bed) at night", r"knows where i live", r"(?:gets|got|is) violent", r"(?:touched|touches|touching) me")
+                   r"comes? into my (?:room|bed) at night", r"knows where i live(?![\w ,]{0,30}(?:good terms|friends|fine|get along))", r"(?:gets|got|is) violent", r"(?:touched|touches|touching) me")
 
 # ---------------------------------------------------------------------------------------- what vetoes
 
@@ -376,7 +379,7 @@ IDIOM = alt(r"(?:is|are|was|were|it is|that is|this is) (?:\w+ )?killing me", "k
             r"netflix|tv|cake|candy|sweets|memes)", r"(?:jump|jumped|jumping) (?:off|from) the (?:diving board|"
             r"high board|swing|trampoline|wall into the pool|pier into)", r"(?:bridge|tracks) (?:to watch|for "
             r"(?:a|the) (?:photo|view|picture)|at sunset)", r"rather (?:die|be dead) than (?:be seen|wear|eat|"
-            r"listen|watch|attend|admit|lose|work|sing|dance)", r"hang(?:ing)? (?:out|up|on|in there|the|a|my|it)")
+            r"listen|watch|attend|admit|lose|work|sing|dance|go to)", r"hang(?:ing)? (?:out|up|on|in there|the|a|my|it)")
 # A joke about an everyday thing, marked as one.
 JOKE_MARK = r"\b(?:lol|lmao|lmfao|rofl|jk|j/k|haha\w*|hehe\w*|just kidding|kidding|joking|xd)\b|[\U0001F602\U0001F923\U0001F480\U0001F643\U0001F605]"
 JOKE_OBJECT = alt("meetings?", "calls?", "zoom", r"class(?:es)?", "lectures?", "exams?", "tests?", "homework",
@@ -401,11 +404,22 @@ EXIT = alt(r"(?:log|clock|check|sign|tap|bow)\w* (?:out|off)(?= tonight| for goo
            r"(?:one|last|final|only) (?:solution|exit|way out|option)(?: left)?", r"other than not (?:being here|"
            r"existing|being alive)", r"leave (?:everyone|everything|this world|it all) behind", r"nothing (?:holding|"
            r"keeping) me here", r"(?:not|never) (?:be )?(?:coming back|waking up)", r"prepared to go",
-           r"(?:i|i am|am) (?:so )?done(?:, | and )", r"do what i (?:have been|am|was) planning", "what i planned")
+           r"(?:i|i am|am) (?:so )?done(?:, | and )", r"do what i (?:have been|am|was) planning", "what i planned",
+           r"it (?:all )?ends (?:tonight|today|now|here|soon|this week)")
+# A farewell that is a crisis alone.
+FAREWELL_STRONG = alt(r"(?:goodbye|bye) (?:everyone|everybody|all|world|forever|for good)",
+                      r"(?:this is|this will be|here is) my (?:last|final) (?:message|post|words|goodbye|note)",
+                      "my last goodbye", r"by the time you read this")
+# Ordinary life events that use the words of farewells and exits: a new job, a move, retiring, a trip.
+LIFE_EVENT = alt(r"retir\w*", "hotel", r"shifts?", r"graduat\w*", r"moving (?:out|away|house|abroad)",
+                 r"new (?:job|school|house|flat|city)", r"last day (?:at|of)", r"holidays?", "vacation", r"trips?",
+                 r"flights?", "airport", r"(?:leaving|farewell) (?:party|drinks|do)", r"the semester", "term",
+                 "charity", r"good ?night", r"see you (?:soon|tomorrow|later)", r"talk (?:to you )?(?:soon|later|"
+                 r"tomorrow)", r"(?:the|my) (?:breakup|relationship|ex)")
 # Getting or keeping a means in secret, or being at a height again and again: a crisis even alone.
 SECRET_MEANS = alt(r"stockpil\w*", r"hoard\w*", r"stash\w*", r"keeping back", r"sav(?:ed|ing) up", r"lined up",
                    r"just in case", r"so (?:nobody|no one) (?:would|will) (?:ask|know|notice|find)", r"nobody knows",
-                   r"it is for me", r"without (?:anyone|them|him|her) knowing", r"in secret", "secretly",
+                   r"it is for me", r"without (?:anyone|them|him|her) knowing", r"in secret", "secretly", r"hid (?:it|them)", "hidden", r"for (?:bad|hard|tough|dark) (?:nights|days|times)",
                    r"(?:different|several) (?:shops|pharmacies|chemists|stores)", r"(?:can not stop|keep) (?:looking|"
                    r"staring) at (?:it|them)", r"(?:looked|looking|stare\w*|star\w*|peer\w*) over the edge",
                    r"(?:sitting|standing|sat|stood) (?:right )?(?:at|on|near) the edge", r"the combination to")

@@ -38,7 +38,8 @@ GAP = r"[^.!?,;]{0,40}?"  # a bounded stretch of words inside one clause
 # id -> (category, why, pattern). Strong findings: each one is a crisis unless a veto applies.
 STRONG: dict[str, tuple[str, str, re.Pattern[str]]] = {
     "suicide.explicit": ("suicide", "says outright that they want to end their life", _c(
-        r"\b(?P<k>kill(?:ing)? myself|tak(?:e|ing) my (?:own )?life|end(?:ing)? my (?:own )?life|off(?:ing)? myself|"
+        r"\b(?P<k>quiero morir|me quiero matar|je veux mourir|ich will (?:nicht mehr leben|sterben)|voglio morire|"
+        r"quero morrer|ik wil dood|kill(?:ing)? myself|tak(?:e|ing) my (?:own )?life|end(?:ing)? my (?:own )?life|off(?:ing)? myself|"
         r"commit(?:ting)? suicide|suicidal|unalive)\b")),
     "suicide.keyword": ("suicide", "speaks of suicide about themselves", _c(
         r"\b(?P<k>suicid\w*)")),
@@ -69,7 +70,7 @@ STRONG: dict[str, tuple[str, str, re.Pattern[str]]] = {
     "danger.state": ("danger", "is unsafe, followed, forced or abused", _c(r"\b" + lx.DANGER_STATE + r"\b")),
     "danger.emergency": ("danger", "an emergency is happening now", _c(r"\b" + lx.EMERGENCY_NOW + r"\b")),
     "suicide.third_person": ("suicide", "someone else is at risk of ending their life or hurting themselves", _c(
-        r"\b" + lx.OTHER + r"\b" + GAP + r"\b(?:kill(?:ing|ed)? " + lx.THIRD_SELF + r"|end(?:ing|ed)? "
+        r"\b" + lx.OTHER + r"\b" + GAP + r"\b(?:(?:kill|take|tak)(?:ing|ed|en|e)? " + lx.THIRD_SELF + r"|end(?:ing|ed)? "
         + lx.THIRD_SELF + r"|suicid\w*|overdos\w*|(?:cut|cutting|hurt|hurting|harm|harming|burn|burning|"
         r"starv\w+) " + lx.THIRD_SELF + r"|self[- ]?harm\w*|(?:wants?|want|going|planning|plans|ready) to "
         r"(?:die|end it|jump)|(?:took|swallowed) (?:all|a lot|a bunch|loads|too many|a handful|the whole)\b|"
@@ -90,6 +91,7 @@ WEAK: dict[str, re.Pattern[str]] = {
     "past_act": _c(r"\b" + lx.PAST_ACT + r"\b"),
     "hopeless": _c(r"\b" + lx.HOPELESS + r"\b"),
     "exit": _c(r"\b" + lx.EXIT + r"\b"),
+    "farewell2": _c(r"\b" + lx.FAREWELL_STRONG + r"\b"),
     "secret_means": _c(r"\b" + lx.SECRET_MEANS + r"\b"),
     "vague_act": _c(r"\b(?:(?:keep|can not stop) thinking about (?:it|them|that)|do it|doing it|go through with (?:it|this)|follow through|end (?:it|things)(?! with)"
                     r"(?: all)?|the (?:way out|exit)|make it stop|be free|not (?:be|being) here|be gone|"
@@ -109,6 +111,7 @@ CLARIFY = _c(r"\b" + lx.CLARIFY + r"\b")
 JOKE_MARK = _c(lx.JOKE_MARK)
 JOKE_OBJECT = _c(r"\b" + lx.alt(lx.JOKE_OBJECT, lx.JOKE_FRAME) + r"\b")
 MEANS_EVERYDAY = _c(r"\b" + lx.MEANS_EVERYDAY + r"\b")
+LIFE_EVENT = _c(r"\b" + lx.LIFE_EVENT + r"\b")
 JOKE_UNLESS = _c(r"\b(?:not (?:joking|kidding)|i mean it|for real|seriously|any ?more|any longer|live|living|life|"
                  r"alive|like this|go on|tonight|pills|plan|goodbye)\b")
 UNCERTAIN = _c(lx.UNCERTAIN)
@@ -118,7 +121,7 @@ FIRST_PERSON = _c(r"\b(?:i|me|my|myself|mine)\b")
 OTHER_SUBJECT = _c(r"\b(?:he|she|they|him|her|them|his|their|(?:my|our|a) (?:\w+ )?" + lx.KIN + r")\b")
 ACCIDENT = _c(r"\b(?:on (?:the|a) (?:cupboard|door|table|shelf|ceiling|car door|corner|doorframe|wall by accident)|accident\w*|by mistake|trip\w*|slipp?\w*|fell|falling|chopping|cooking|baking|shaving|"
               r"oven|stove|iron|kettle|knife slipped|paper ?cut|gardening|diy|on the (?:oven|stove|pan))\b")
-COMPULSION = _c(r"\b(?:but|yet|and|though)\b[^.!?]{0,40}\b(?:can not (?:stop|help it)|keep doing it|do it anyway|"
+COMPULSION = _c(r"\b(?:but|yet|and|though)\b[^.!?]{0,40}\b(?:can not (?:stop|help) (?:it|myself|doing it|the urges?)\b|can not stop(?= *$)|keep doing it|do it anyway|"
                 r"end up doing it|the urges? (?:is|are) too strong)")
 REACH = 120  # how far around a match the vetoes look, so that one part of a long message does not veto another
 
@@ -213,6 +216,8 @@ def weak_findings(sentence: str) -> set[str]:
         kinds.discard("means")  # one piece of evidence, not two
     if MEANS_EVERYDAY.search(sentence):
         kinds -= {"means", "acquire"}
+    if LIFE_EVENT.search(sentence):
+        kinds -= {"exit", "farewell", "preparation", "decision", "farewell2"}
     if "secret_means" in kinds and not kinds & {"means", "acquire"} and not re.search(
             r"\b(?:edge|ledge|roof|cliffs?|platform|bridge|tracks|gun|rifle|pistol)\b", sentence):
         kinds.discard("secret_means")  # secrecy about something other than a means
@@ -234,6 +239,6 @@ def weak_level(kinds: set[str]) -> str:
             or (hard & WITH_TIMING and "timing" in kinds) or len(soft) >= 3
             or any(p <= soft for p in SOFT_CRISIS)):
         return "crisis"
-    if hard or len(soft - {"timing"}) >= 2:
+    if hard or len(soft - {"timing"}) >= 2 or {"vague_act", "timing"} <= soft:
         return "concern"
     return "none"

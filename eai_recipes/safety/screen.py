@@ -76,7 +76,9 @@ def _analyse(text: str, *, recovered_context: bool = False) -> _Turn:
             if framed and (not f.first_person or rules.FRAME.search(sentence)
                            or f.id in ("suicide.keyword", "suicide.lethality")):
                 turn.vetoes.append(f"a story, game, lesson or news item ({f.id})")
-            elif (medical and f.id == "suicide.lethality") or not f.first_person:
+            elif medical and f.id == "suicide.lethality":
+                turn.vetoes.append(f"an ordinary medication question ({f.id})")
+            elif not f.first_person:
                 turn.demoted.append(f)
             else:
                 turn.strong.append(f)
