@@ -37,10 +37,13 @@ class Screening:
     category: str | None
     reason: str
     level: str = "none"
+    # True when the level comes from an earlier user turn only, not from the latest one (the server then lets
+    # the model answer the latest message, with the resources in the answer's text).
+    earlier: bool = False
 
     @classmethod
-    def make(cls, level: str, category: str | None, reason: str) -> Screening:
-        return cls(level == "crisis", category if level != "none" else None, reason, level)
+    def make(cls, level: str, category: str | None, reason: str, *, earlier: bool = False) -> Screening:
+        return cls(level == "crisis", category if level != "none" else None, reason, level, earlier)
 
 
 @dataclass
@@ -167,12 +170,14 @@ def screen_conversation(messages: Iterable[Mapping | object]) -> Screening:
     combined = _verdict(_Turn([], [], weak, []), weak)
     candidates = [last]
     if worst.level == "crisis":
-        candidates.append(Screening.make("crisis", worst.category, f"disclosed in an earlier turn: {worst.reason}"))
+        candidates.append(Screening.make("crisis", worst.category, f"disclosed in an earlier turn: {worst.reason}",
+                                         earlier=True))
     elif worst.level == "concern" and turns[-1].weak - {"timing"}:
         candidates.append(Screening.make("crisis", worst.category, "an earlier warning sign and a new one in the "
                                          f"latest turn ({' + '.join(sorted(turns[-1].weak))}; rule context)"))
     elif worst.level == "concern":
-        candidates.append(Screening.make("concern", worst.category, f"earlier in the conversation: {worst.reason}"))
+        candidates.append(Screening.make("concern", worst.category, f"earlier in the conversation: {worst.reason}",
+                                         earlier=True))
     if combined.level != "none":
         candidates.append(Screening.make(combined.level, combined.category,
                                          combined.reason.replace("(rule", "over several turns (rule")))

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from eai_recipes import safety
+from eai_recipes.cli import safety as cli_safety
 from eai_recipes.errors import EaiError
 
 # One or more messages per rule, each of which that rule must fire on (other rules may fire too).
@@ -420,7 +421,7 @@ def test_crisis_reply_default_and_bad_category():
 
 def _run(argv: list[str], stdin: str | None = None, monkeypatch=None) -> int:
     parser = argparse.ArgumentParser(prog="eai")
-    safety.register(parser.add_subparsers(dest="command", required=True))
+    cli_safety.register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
     if stdin is not None:
         monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
