@@ -109,14 +109,15 @@ class Evaluation:
     conversations: bool = False
 
     def meets_goals(self) -> bool:
-        return self.recall >= RECALL_GOAL and (self.idiom_fpr is None or self.idiom_fpr <= IDIOM_FPR_GOAL)
+        return (self.n_crisis == 0 or self.recall >= RECALL_GOAL) and (self.idiom_fpr is None or self.idiom_fpr <= IDIOM_FPR_GOAL)
 
     def counts(self) -> dict[str, str]:
+        def show(rate: float, n: int) -> str:
+            return "n/a (none in the set)" if not n else f"{rate:.3f} ({round(rate * n)}/{n})"
+
         neg = self.n - self.n_crisis
-        return {"crisis_recall": f"{self.recall:.3f} ({round(self.recall * self.n_crisis)}/{self.n_crisis})",
-                "crisis_fp": f"{self.fpr:.3f} ({round(self.fpr * neg)}/{neg})",
-                "any_recall": f"{self.any_recall:.3f} ({round(self.any_recall * self.n_crisis)}/{self.n_crisis})",
-                "marked": f"{self.marked_rate:.3f} ({round(self.marked_rate * neg)}/{neg})"}
+        return {"crisis_recall": show(self.recall, self.n_crisis), "crisis_fp": show(self.fpr, neg),
+                "any_recall": show(self.any_recall, self.n_crisis), "marked": show(self.marked_rate, neg)}
 
     def as_dict(self, *, texts: bool = True) -> dict[str, Any]:
         def rows(examples: list[LabelledExample]) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ recovery described.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -32,11 +33,19 @@ def _c(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
+def _before(pattern: str) -> re.Pattern[str]:
+    """What must stand right before a rule's core. Rules that combine a common opening ("I ... want to") with
+    a rarer act ("die") scan for the act and then look back: scanning for the opening at every "I" and trying
+    every act after it made long messages slow."""
+    return re.compile("(?:" + pattern + r")$")
+
+
 ADV = lx.ADV
 GAP = r"[^.!?,;]{0,40}?"  # a bounded stretch of words inside one clause
 
-# id -> (category, why, pattern). Strong findings: each one is a crisis unless a veto applies.
-STRONG: dict[str, tuple[str, str, re.Pattern[str]]] = {
+# id -> (category, why, pattern[, what must stand right before it]). Strong findings: each one is a crisis
+# unless a veto applies.
+STRONG: dict[str, tuple] = {
     "suicide.explicit": ("suicide", "says outright that they want to end their life", _c(
         r"\b(?P<k>quiero morir|me quiero matar|je veux mourir|ich will (?:nicht mehr leben|sterben)|voglio morire|"
         r"quero morrer|ik wil dood|kill(?:ing)? myself|tak(?:e|ing) my (?:own )?life|end(?:ing)? my (?:own )?life|off(?:ing)? myself|"
@@ -44,16 +53,17 @@ STRONG: dict[str, tuple[str, str, re.Pattern[str]]] = {
     "suicide.keyword": ("suicide", "speaks of suicide about themselves", _c(
         r"\b(?P<k>suicid\w*)")),
     "suicide.intent": ("suicide", "a wish or intent combined with dying or a method", _c(
-        r"\b" + lx.INTENT + r" " + ADV + r"(?P<k>" + lx.alt(lx.DIE, lx.METHOD_SELF) + r")\b")),
+        r"\b(?P<k>" + lx.alt(lx.DIE, lx.METHOD_SELF) + r")\b"), _before(r"\b" + lx.INTENT + r" " + ADV)),
     "suicide.method": ("suicide", "a method with themselves as its object", _c(r"\b" + lx.METHOD_SELF.replace(
         r"(?:overdose|od|overdosing)", r"overdos(?:e|ing) (?:on|tonight|now)") + r"\b(?! \w+ (?:in the|the) game)")),
     "suicide.wish_dead": ("suicide", "wishes to be dead or sees no reason to live", _c(r"\b" + lx.WISH_DEAD + r"\b")),
     "suicide.lethality": ("suicide", "asks how much or how high would be lethal", _c(r"\b" + lx.LETHAL_Q)),
     "self_harm.act": ("self_harm", "describes hurting themselves", _c(r"\b" + lx.SELF_HARM + r"\b")),
     "harm_others.intent": ("harm_others", "a wish or intent to harm another person", _c(
+        r"\b(?P<k>" + lx.HARM_VERB + r")\w* (?:up )?" + lx.OTHER + r"\b"), _before(
         r"\b(?:i|me)\b" + GAP + lx.alt(lx.INTENT, "urges? to", "thoughts? (?:of|about)", "picture", "imagine",
                                        "images? of", "scared i (?:will|might|would)", "voices?") + r" " + ADV
-        + r"(?:[\w']+ ){0,5}?(?:and |then )?(?P<k>" + lx.HARM_VERB + r")\w* (?:up )?" + lx.OTHER + r"\b")),
+        + r"(?:[\w']+ ){0,5}?(?:and |then )?")),
     "harm_others.attack": ("harm_others", "an attack with a weapon on a place or on people", _c(
         r"\b(?:bring|take|bringing|taking) (?:a|my|dad's|the) (?:gun|knife|rifle|weapon|bomb) (?:to|into) "
         r"(?:school|work|class|church|the office|college|uni|the party)|\bshoot up (?:the|my|a)\b|"
@@ -63,10 +73,10 @@ STRONG: dict[str, tuple[str, str, re.Pattern[str]]] = {
         r"\bmake (?:him|her|them|everyone|those \w+|all of them) (?:all )?(?:pay|regret|suffer)\b|"
         r"\bvoices?\b" + GAP + r"\b(?:tell|telling|told|want|order\w*|say|says) (?:me )?(?:to )?" + lx.HARM_VERB)),
     "danger.from_another": ("danger", "another person threatens or hurts them", _c(
-        r"\b" + lx.PERP + r" (?:is |was |has |had |have |are |keeps? )?" + ADV + r"(?:(?:threatened|threatens|threatening|said|says|swore|told me|keeps?"
-        r" saying|promised)" + GAP + r"|(?:will|is going to|going to|would|wants to|tried to|keeps?|has been|"
-        r"always|often|might|could|did|started to|is)\s+" + ADV + r")?(?P<k>" + lx.alt(
-            lx.HARM_VERB + r"s?", lx.HARM_VERB_ED) + r") (?:up )?" + lx.VICTIM + r"\b")),
+        r"\b(?P<k>" + lx.alt(lx.HARM_VERB + r"s?", lx.HARM_VERB_ED) + r") (?:up )?" + lx.VICTIM + r"\b"), _before(
+        r"\b" + lx.PERP + r" (?:is |was |has |had |have |are |keeps? )?" + ADV + r"(?:(?:threatened|threatens|"
+        r"threatening|said|says|swore|told me|keeps? saying|promised)" + GAP + r"|(?:will|is going to|going to|"
+        r"would|wants to|tried to|keeps?|has been|always|often|might|could|did|started to|is)\s+" + ADV + r")?")),
     "danger.state": ("danger", "is unsafe, followed, forced or abused", _c(r"\b" + lx.DANGER_STATE + r"\b")),
     "danger.emergency": ("danger", "an emergency is happening now", _c(r"\b" + lx.EMERGENCY_NOW + r"\b")),
     "suicide.third_person": ("suicide", "someone else is at risk of ending their life or hurting themselves", _c(
@@ -95,7 +105,7 @@ WEAK: dict[str, re.Pattern[str]] = {
     "secret_means": _c(r"\b" + lx.SECRET_MEANS + r"\b"),
     "vague_act": _c(r"\b(?:(?:keep|can not stop) thinking about (?:it|them|that)|do it|doing it|go through with (?:it|this)|follow through|end (?:it|things)(?! with)"
                     r"(?: all)?|the (?:way out|exit)|make it stop|be free|not (?:be|being) here|be gone|"
-                    r"one way or another|before i (?:go|leave|do it)|(?:this|next) time)\b"),
+                    r"one way or another|before i (?:go|leave|do it))\b"),
 }
 # Kinds that need a partner to be a crisis but, alone, are still ordinary life (a date, feeling hopeless).
 SOFT_KINDS = frozenset({"timing", "hopeless", "vague_act", "plan"})
@@ -163,12 +173,15 @@ def _idiom_at(sentence: str, start: int, end: int) -> bool:
     return False
 
 
-def strong_findings(sentence: str, next_sentence: str = "") -> tuple[list[Finding], list[str]]:
+@functools.lru_cache(maxsize=4096)
+def strong_findings(sentence: str, next_sentence: str = "") -> tuple[tuple[Finding, ...], tuple[str, ...]]:
     """Strong findings in one normalised sentence, and why the vetoed ones were vetoed (rule ids only)."""
     found: list[Finding] = []
     vetoes: list[str] = []
-    for rule_id, (category, why, pattern) in STRONG.items():
+    for rule_id, (category, why, pattern, *before) in STRONG.items():
         for m in pattern.finditer(sentence):
+            if before and not before[0].search(sentence, max(0, m.start() - REACH), m.start()):
+                continue
             near = sentence[max(0, m.start() - REACH):m.end() + REACH]
             if _idiom_at(sentence, m.start(), m.end()):
                 vetoes.append(f"idiom ({rule_id})")
@@ -191,14 +204,15 @@ def strong_findings(sentence: str, next_sentence: str = "") -> tuple[list[Findin
             first = rule_id != "suicide.keyword" or bool(FIRST_PERSON.search(near)) or not OTHER_SUBJECT.search(near)
             found.append(Finding(rule_id, category, why, first))
             break
-    return found, vetoes
+    return tuple(found), tuple(vetoes)
 
 
-def weak_findings(sentence: str) -> set[str]:
+@functools.lru_cache(maxsize=4096)
+def weak_findings(sentence: str) -> frozenset[str]:
     """The weak kinds in one normalised sentence (each not negated and not part of an idiom or a joke)."""
     kinds: set[str] = set()
     if _joke(sentence):
-        return kinds
+        return frozenset()
     for kind, pattern in WEAK.items():
         seen = 0
         for m in pattern.finditer(sentence):
@@ -206,7 +220,7 @@ def weak_findings(sentence: str) -> set[str]:
                 continue
             kinds.add(kind)
             seen += 1
-            if kind != "farewell" or seen == 2:
+            if kind not in ("farewell", "preparation") or seen == 2:
                 break
         if seen >= 2:
             kinds.add("farewell2")  # two separate farewells ("my last message, thank you for everything")
@@ -221,7 +235,7 @@ def weak_findings(sentence: str) -> set[str]:
     if "secret_means" in kinds and not kinds & {"means", "acquire"} and not re.search(
             r"\b(?:edge|ledge|roof|cliffs?|platform|bridge|tracks|gun|rifle|pistol)\b", sentence):
         kinds.discard("secret_means")  # secrecy about something other than a means
-    return kinds
+    return frozenset(kinds)
 
 
 # Hard kinds that are a crisis with a timing alone ("I've decided: Sunday"); others with a timing are a concern

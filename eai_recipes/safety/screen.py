@@ -169,12 +169,13 @@ def screen_conversation(messages: Iterable[Mapping | object]) -> Screening:
         weak |= t.weak
     combined = _verdict(_Turn([], [], weak, []), weak)
     candidates = [last]
-    if worst.level == "crisis":
-        candidates.append(Screening.make("crisis", worst.category, f"disclosed in an earlier turn: {worst.reason}",
-                                         earlier=True))
-    elif worst.level == "concern" and turns[-1].weak - {"timing"}:
+    if worst.level != "none" and turns[-1].weak - {"timing"}:
+        # An ambiguous follow-up ("nobody will stop me this time") after a disclosure is judged with it.
         candidates.append(Screening.make("crisis", worst.category, "an earlier warning sign and a new one in the "
                                          f"latest turn ({' + '.join(sorted(turns[-1].weak))}; rule context)"))
+    elif worst.level == "crisis":
+        candidates.append(Screening.make("crisis", worst.category, f"disclosed in an earlier turn: {worst.reason}",
+                                         earlier=True))
     elif worst.level == "concern":
         candidates.append(Screening.make("concern", worst.category, f"earlier in the conversation: {worst.reason}",
                                          earlier=True))
