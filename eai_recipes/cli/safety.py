@@ -97,9 +97,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
     files = args.files or ([str(f) for f in safety.ALL_FILES] if args.all else [safety.LABELLED_FILE])
     if args.guard:
-        from eai_recipes.safety import guard
-
-        results = guard.evaluate_guard(args.guard, args.profile, files, timeout_s=args.timeout)
+        judge, failures = _guard_judge(args)
+        results = [safety.evaluate(f, judge=judge) for f in files]
+        print(f"model guard {args.guard!r} (profile {args.profile}): {len(failures)} failure(s) or timeout(s), "
+              "counted as concern (the server appends the resources)", file=sys.stderr)
     else:
         results = [safety.evaluate(f) for f in files]
     if args.json:
@@ -111,6 +112,31 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         raise EaiError(f"crisis screening misses its goals (recall >= {safety.RECALL_GOAL}, idiom false positives "
                        f"<= {safety.IDIOM_FPR_GOAL}) on: {failing}")
     return 0
+
+
+def _guard_judge(args: argparse.Namespace):
+    """A judge for `safety.evaluate` that asks the model guard (loaded like `eai serve` loads its model)."""
+    from eai_recipes.safety import guard
+    from eai_recipes.safety.screen import Screening
+    from eai_recipes.serving.model import load_chat_model, plan_model
+    from eai_recipes.serving.profile import load_serving_profile
+
+    profile = load_serving_profile(args.profile)
+    chat_model = None
+    if args.guard == "self":
+        chat_model = load_chat_model(plan_model(profile, source=args.source), profile.generation.timeout_s)
+    model_guard = guard.load_guard(args.guard, chat_model, timeout_s=args.timeout)
+    failures: list[int] = []
+
+    def judge(example):
+        messages = list(example.messages) if example.messages else [{"role": "user", "content": example.text}]
+        verdict = model_guard.check_sync(messages)
+        if not verdict.ok:
+            failures.append(example.line)
+            return Screening.make("concern", "suicide", verdict.reason)
+        return Screening.make(verdict.level, verdict.category, verdict.reason)
+
+    return judge, failures
 
 
 def _cmd_reply(args: argparse.Namespace) -> int:
@@ -177,6 +203,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="measure a model guard: 'self' (the profile's model) or a classifier's model id or path")
     p.add_argument("--profile", default="paper", help="serving profile the guard's model comes from (default paper)")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds per guard call (default 30)")
+    p.add_argument("--source", choices=("adapter", "merged", "base"),
+                   help="with --guard self: which model of the profile (default: the profile's source)")
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser(

@@ -43,7 +43,7 @@ def test_negation(sentence, phrase, negated):
 
 
 def test_strong_findings_skip_idioms_but_not_the_rest_of_the_sentence():
-    found, vetoes = rules.strong_findings("this traffic is killing me")
+    found, _ = rules.strong_findings("this traffic is killing me")
     assert not found
     found, _ = rules.strong_findings("my feet are killing me and i want to die")
     assert [f.id for f in found] == ["suicide.intent"]

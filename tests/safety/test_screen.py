@@ -10,7 +10,6 @@ import pytest
 
 from eai_recipes import safety
 
-
 # Crisis messages of every kind (the old phrase table's examples, by its rule ids), each at the crisis level.
 RULE_EXAMPLES: dict[str, list[str]] = {
     "suicide.keyword": ["I've been having suicidal thoughts", "im thinking about su1cide", "thinking about s*icide"],
