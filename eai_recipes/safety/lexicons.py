@@ -76,8 +76,8 @@ SELF_HARM = alt(r"(?:cut|burn|burnt|hurt|harm|hit|punch|scratch|bruis|bit|carv|s
                 r"self[- ]?harm\w*", r"self[- ]?injur\w*", r"(?:cut|cutting|carve|carving|burn|burning|slice|"
                 r"scratch|scratching) (?:my|into my) (?:arms?|wrists?|legs?|thighs?|skin|stomach|hips?|body)",
                 r"make myself (?:bleed|bruise|throw up|sick)", r"\bcut again\b",
-                r"(?:i|i have) cut (?:last night|yesterday|again|tonight|today|deep)", r"until (?:i|my \w+|it|they) "
-                r"(?:bleed|bled|bruise|bleeds|bruised)", r"stop (?:cutting|hurting myself|self[- ]?harming|burning "
+                r"(?:i|i have) cut (?:last night|yesterday|again|tonight|today|deep)", r"(?:until|till) (?:i|my \w+|it|they) "
+                r"(?:bleed|bled|bruise|bleeds|bruised|split|splits|break|crack)", r"stop (?:cutting|hurting myself|self[- ]?harming|burning "
                 r"myself)", r"(?:blade|razor|knife)s? (?:for|to) (?:cut|cutting|hurt)", r"can not stop (?:cutting|hurting "
                 r"myself|burning myself|self[- ]?harming)", r"(?:started|start|go back to|went back to|back to) "
                 r"cutting", r"cutting (?:again|myself)", r"relapsed?", r"my (?:cuts|scars|wounds) (?:are|is) "
@@ -89,12 +89,16 @@ SELF_HARM = alt(r"(?:cut|burn|burnt|hurt|harm|hit|punch|scratch|bruis|bit|carv|s
                 r"\bi (?:\w+ ){0,3}?(?:cut|cutting|burn\w*|hit\w*|punch\w*|bang\w*|bit|bite|biting|scratch\w*|carv\w*|slic\w*|stab\w*|"
                 r"claw\w*|pinch\w*|pull\w*) (?:\w+ ){0,4}?(?:on |into |against |across )?(?:my|into my) (?:own )?"
                 r"(?:arms?|wrists?|legs?|thighs?|skin|stomach|hips?|body|head|face|hands?|fingers|chest|ankles?|hair)",
-                r"punish\w* myself", r"making myself (?:bleed|bruise|throw up|sick)",
+                r"punish\w* myself", r"(?:stop|stopped|stopping|not) (?:eating|drinking)[\w ]{0,30}(?:on purpose|till|until|"
+                r"gives? up|to die|day \d+)", r"(?:hide|hiding|cover|covering) (?:up )?(?:the |my )?(?:marks|cuts|scars|burns|"
+                r"bruises|arms|wrists)", r"(?:nobody|no one) (?:sees|can see|notices|will see) my (?:arms|wrists|legs|thighs|"
+                r"cuts|scars)", r"(?:close|clean|treat|stitch|glue) (?:up )?(?:a|my|the) (?:deep )?(?:cut|wound|gash)s?",
+                r"the new ones", r"making myself (?:bleed|bruise|throw up|sick)",
                 r"(?:blade|razor|lighter|knife|hammer|compass|scissors) (?:on|into|against|across|to) my")
 HARM_VERB = alt("kill", "hurt", "harm", "stab", "shoot", "strangle", "choke", "smother", "suffocate", "beat",
                 "attack", "murder", "poison", "drown", "shake", "throw", "run over", "burn", "punch", "hit",
                 "slap", "break", "snap", "torture", "rape", "batter", "destroy", "end", "get back at",
-                "make (?:him|her|them) pay", "cut", "kick", "bash", "smash", "push", "pushing", "punish")
+                "make (?:him|her|them) pay", r"run (?:him|her|them|\w+) over", r"set (?:\w+ ){0,3}on fire", "cut", "kick", "bash", "smash", "push", "pushing", "punish")
 HARM_VERB_ED = alt("killed", "hurt", "harmed", "stabbed", "shot", "strangled", "choked", "smothered", "beat",
                    "beaten", "attacked", "raped", "hit", "punched", "kicked", "slapped", "assaulted", "abused",
                    "molested", "drugged", "spiked", "threatened", "burned", "burnt", "pushed", "shoved",
@@ -129,6 +133,9 @@ WISH_DEAD = alt(r"wish (?:i (?:was|were|had) (?:never been born|never born|dead|
                 r"to) (?:living|being alive|going on|waking up|life|continuing|carrying on|existing|being here)",
                 r"(?:except|other than|but|is) (?:dying|death|to die|suicide)\b", r"life is not worth (?:it|living)",
                 r"(?:if|whether) i live or die", r"never want to (?:wake up|live|be alive|exist)",
+                r"hop(?:e|ing) (?:that )?i (?:just )?(?:do not|never|will not) wake up", r"(?:want|wish|hope) my heart "
+                r"(?:would |to |will )?(?:just )?stop", r"us(?:e|ing) (?:it|them|that|the \w+) on myself",
+                r"(?:will not|won't) be (?:anyone's|anybody's|your|a) (?:problem|burden)",
                 r"(?:scared|afraid|terrified) (?:of what i (?:might|will|would|could) do|i (?:will|might|would|could) "
                 r"do something)(?: to myself)?", r"no (?:reason|point) to (?:keep )?(?:breathing|living|going on|"
                 r"be here|stay)", r"not want(?:ing)? to (?:be here|live|be alive|exist|wake up)",
@@ -194,7 +201,7 @@ PLAN = alt(r"plan(?:s|ned|ning)?", r"know (?:exactly )?(?:how|when|where) (?:i w
            r"how (?:it|i) will go")
 TIMING = alt("tonight", "tomorrow", "today", "this (?:weekend|week|evening|morning|afternoon|friday|saturday|"
              "sunday|monday|tuesday|wednesday|thursday)", r"(?:on )?(?:monday|tuesday|wednesday|thursday|friday|"
-             r"saturday|sunday)", "next (?:week|month|few days)", "soon", r"is the (?:day|night|date)", r"when (?:everyone|everybody|they|the kids|my \w+|he|she) (?:is|are|goes?|go) "
+             r"saturday|sunday)", "next (?:week|month|few days)", "soon", r"is the (?:day|night|date)", r"\d+ (?:days|hours|weeks|sleeps) left", r"when (?:everyone|everybody|they|the kids|my \w+|he|she) (?:is|are|goes?|go) "
              r"(?:asleep|to sleep|to bed|out|away|to work)", "at midnight", r"in (?:a few|two|three|\d+) "
              r"(?:days|hours|weeks)", r"by (?:the end of|friday|monday|sunday|saturday|tomorrow|next)",
              "before (?:my|the|christmas|new year|her|his)", "after (?:my|the) (?:birthday|exams?|funeral|wedding|"
@@ -224,15 +231,18 @@ LETHAL_Q = alt(r"how (?:many|much) [\w ]{0,30}(?:would|will|does it|do you|to) (
                r"\b(?:how|what|which|can|could|is|are|does)\b[\w' ]{0,50}\b(?:fatal|lethal|deadly|kill (?:you|"
                r"a person|someone|a human)|die from|stop (?:a|my|the|your) heart|hit an artery|bleed out)\b",
                r"(?:ways?|methods?|how) to (?:die|kill (?:yourself|myself|oneself)|commit suicide|end (?:it|your life|"
-               r"my life|it all))", r"painless (?:methods?|ways?|death|suicide)", r"make it look like an accident", r"(?:read\w*|research\w*|googl\w*|"
+               r"my life|it all))", r"painless (?:methods?|ways?|death|suicide)", r"make it look like an accident", r"shut (?:your|my|the|a) (?:liver|kidneys|heart) down", r"(?:read\w*|research\w*|googl\w*|"
                r"look\w* up|search\w*|watch\w*) (?:about |up )?(?:how|ways|methods|the best way)[\w ]{0,30}(?:die|"
                r"end their lives|kill|suicide|overdose|hang)", r"enough to (?:kill|die|be fatal|not wake"
                r" up|end it|do it)", r"would (?:that|it|this) (?:be enough|kill me|do it)")
 PREPARATION = alt(r"(?:giv(?:e|ing|en|ed)|gave) (?:\w+ ){0,5}?away(?! (?:to|at) (?:charity|the charity|goodwill|oxfam|a "
                   r"charity|the food bank))",
                   r"(?:suicide|goodbye|farewell) (?:note|letter|video|message)s?", r"(?:wrote|writing|write|written|left|leave|leaving) (?:a |my |the |some )?(?:note|letters?) (?:to|for) "
-                  r"(?:everyone|my (?:family|kids|mum|mom|dad|parents|wife|husband|partner|sister|brother|friends|"
-                  r"children|loved ones)|the people i love|people|each of|all of|when|after)", r"(?:will not|won't) (?:be )?need(?:ing)? (?:it|them|this|you|anyone|anything|any of (?:it|this|them)|my)",
+                  r"(?:everyone|(?:my )?(?:mum|mom|dad|sister|brother|nan|family)|my (?:family|kids|mum|mom|dad|parents|wife|husband|partner|sister|brother|friends|"
+                  r"children|loved ones)|the people i love|people|each of|all of|when|after)", r"(?:note|letters?) (?:is|are) (?:written|done|ready)", r"(?:email|message|post|letter)s? (?:is |are )?scheduled",
+                  r"scheduled (?:an? )?(?:email|message|post)", r"(?:my )?will is (?:sorted|done|written|signed)",
+                  r"(?:subscriptions|accounts|phone contract|lease) (?:cancelled|canceled|closed|deleted)",
+                  r"found (?:the|my) (?:cat|dog|pets?|rabbit|bird) a (?:new )?home", r"(?:will not|won't) (?:be )?need(?:ing)? (?:it|them|this|you|anyone|anything|any of (?:it|this|them)|my)",
                   r"hand\w* out my", r"(?:will not|won't) be \w+ing (?:them|it) again", r"gave (?:away )?my "
                   r"(?:savings|money|things|stuff|belongings|possessions)",
                   r"(?:wrote|writing|write|written|updat\w+|made|making|finish\w*|sign\w*) (?:up )?(?:a|my) will",
@@ -259,7 +269,7 @@ FAREWELL = alt("goodbye", "good bye", "bye everyone", "farewell", r"(?:this is )
                r"none of (?:this|it) will matter", r"(?:won't|will not) (?:matter|be a problem) (?:to me )?"
                r"(?:much longer|anymore|soon|by)", "for good", "one last time", r"(?:strangely|weirdly|oddly|"
                r"suddenly) (?:calm|peaceful|at peace)", r"made my peace(?= *$|,| with (?:it|everything|dying|death|my decision|everyone|god))", r"time for me to go(?= *$|,| now)", r"not (?:scared|afraid|frightened) of (?:dying|death)",
-               r"for after(?= *$| i am gone)", r"(?:for|so) (?:my \w+|them|someone|people|everyone) (?:to )?find", r"last (?:few )?(?:days|time)")
+               r"for after(?= *$| i am gone)", r"where (?:they|he|she|you) (?:will|would) find (?:them|it|me)", r"(?:for|so) (?:my \w+|them|someone|people|everyone) (?:to )?find", r"last (?:few )?(?:days|time)")
 PAST_ACT = alt(r"(?:tried|attempted|try|attempt) (?:to )?(?:kill myself|end my life|end it|die|suicide|take my "
                r"(?:own )?life|overdose|hang myself)", r"(?:my|last|previous|first|second|suicide) attempts?",
                r"(?:overdosed|od'd|odd) (?:last|before|once|twice|a few)", r"(?:i was|was) (?:hospitali[sz]ed|"
@@ -276,7 +286,9 @@ HOPELESS = alt("hopeless", r"no (?:hope|future|way out|point|reason)", "pointles
                r"(?:i am|i feel) (?:so |completely |totally |really )?(?:done|finished|broken|dead inside)",
                "over it all", r"(?:everyone|everybody) hates me", r"(?:cannot|can not) (?:keep|be) (?:myself )?safe",
                r"scared of what i (?:might|will|would|could) do", r"do not trust myself")
-EMERGENCY_NOW = alt(r"(?:tied|tying|made|making|have|bought|hung|put up) (?:a|the|my) noose", r"(?:took|taken|had|have taken) an overdose", r"(?:took|swallowed|taken) (?:more|extra) "
+EMERGENCY_NOW = alt(r"blood everywhere", r"can not find my (?:\d+ year old|son|daughter|child|kid|baby|little)",
+                    r"(?:cut|slit|slashed) (?:his|her|their) (?:wrists?|throat)", r"not (?:answering|responding|breathing)",
+                    r"(?:tied|tying|made|making|have|bought|hung|put up) (?:a|the|my) noose", r"(?:took|taken|had|have taken) an overdose", r"(?:took|swallowed|taken) (?:more|extra) "
                     r"(?:pills|tablets|of my meds)[\w ]{0,30}on purpose", r"engine running", r"(?:cut|cutting) "
                     r"(?:too )?deep", r"(?:someone|somebody|a man|a stranger|an intruder) (?:is )?(?:in|inside) my (?:house|room|flat|home)",
                     r"hiding from (?:him|her|them|my)", r"i am hiding (?:in|from|under|behind)", r"(?:just |already )?(?:took|taken|swallowed|downed) (?:all|a lot of|a bunch of|a handful of|"
@@ -299,7 +311,9 @@ DANGER_STATE = alt(r"(?:not|never) safe (?:at home|here|with (?:him|her|them)|in
                    r"home|door|work|school|window)", r"found (?:out )?my (?:new )?address", r"messages? from (?:an "
                    r"unknown|a stranger|someone i do not know)", r"describ\w+ what i am wearing", r"(?:i|you) "
                    r"(?:will|am going to|are going to) pay for (?:this|that)", r"(?:i|you) (?:will not|won't) live "
-                   r"to", r"took my phone", r"(?:nobody|no one) (?:would|will) (?:ever )?find (?:my|your) body",
+                   r"to", r"took my phone", r"followed me", r"(?:is |are )?(?:still )?(?:behind|following) me",
+                   r"hands? (?:round|around|on) my (?:neck|throat)", r"(?:hitting|beating|hurting|screaming at) "
+                   r"(?:him|her|the (?:kid|child|baby)|a (?:kid|child))", r"(?:nobody|no one) (?:would|will) (?:ever )?find (?:my|your) body",
                    r"blackmail\w*", r"being (?:abused|stalked|threatened|hurt|hit|beaten|followed|trafficked|"
                    r"blackmailed|groomed|held)", r"lock\w* me (?:in|out|up)", r"(?:abuses|abused|hits|beats|rapes) "
                    r"me", r"abusive (?:relationship|partner|husband|boyfriend|home|parent)",
@@ -319,7 +333,8 @@ POST_NEGATION = (r"^\W*(?:(?:has|have|had|is|was)? ?(?:never|not) (?:crossed|ent
 PAST = alt("used to", r"(?:years|months|a year|a few years|two years|ten years) ago", r"when i was (?:younger|a teen"
            r"|a teenager|in school|a kid|little|in high school|in college|at uni|\d+|fifteen|sixteen|seventeen|"
            r"in my (?:teens|twenties))", "in the past", "back then", r"(?:a )?long time ago", r"as a teen(?:ager)?",
-           "at one point", "formerly", "previously", r"(?:in|back in) (?:19|20)\d\d", "that was", "those days",
+           "at one point", "formerly", "previously", r"in my (?:early |late |mid )?(?:teens|twenties|thirties|20s|30s)",
+           r"back in my", r"last year", r"when my \w+ (?:ended|died|left)", r"(?:thought|wanted|felt|tried) (?:about|to|like)", r"(?:in|back in) (?:19|20)\d\d", "that was", "those days",
            r"(?:my|that) (?:dark|worst|darkest) (?:time|period|year|days)", "once upon")
 RECOVERED = alt(r"(?:doing|feel|feeling|am|i am) (?:so |much |a lot )?(?:well|better|good|great|okay|fine|"
                 r"stable|happy|healthy|safe) (?:now|these days|nowadays|today|again)",
@@ -328,12 +343,17 @@ RECOVERED = alt(r"(?:doing|feel|feeling|am|i am) (?:so |much |a lot )?(?:well|be
                 r"medication|meds|counsel+ing|my therapist|support|time) (?:really )?(?:helped|helps|saved|changed)",
                 r"(?:have not|has not|had no) [\w ]{0,30} (?:in|for|since) (?:years|months|a long time|ages)",
                 r"(?:no longer|not any more|not anymore) (?:feel|have|think|do|want)", "past that", "behind me",
-                r"proud of (?:how far|myself)", r"(?:got|getting) (?:through|better|help)", "survived",
+                r"proud of (?:how far|myself)", r"(?:got|getting) (?:through|better|help)", "survived", r"doing (?:really |so |very |pretty )?(?:well|great|better|good)", r"celebrat\w*",
+                r"(?:in|for|since|over) (?:over |more than |about |almost |nearly )?(?:\d+|a|one|two|three|four|five|six|seven|"
+                r"eight|nine|ten|a few|several|many) (?:years?|months?)", r"\d+ (?:days|weeks|months|years) (?:since|clean|free|"
+                r"on)", r"(?:meds|medication|therapy|support group|treatment|it) (?:are|is) (?:\w+ )?(?:working|helping)",
+                r"sorted (?:that|it) out", r"do not feel the way i did", r"found a way through",
                 r"glad (?:i am|to be) (?:still )?(?:here|alive)", "so glad i did not", r"years? (?:clean|free|"
                 r"sober)", r"(?:life|things) (?:is|are|got) (?:so much |much )?(?:better|good)",
                 r"(?:grateful|thankful) (?:to be|i am) (?:still )?(?:here|alive)")
 # A story, a game, a lesson, the news: the risk in it belongs to someone who is not writing.
-FRAME = alt(r"(?:my|the|a|this|our|his|her) (?:novel|story|book|screenplay|script|fanfic|fan fiction|poem|play|"
+FRAME = alt(r"horror", "thriller", r"the one where", r"(?:movie|film) night",
+            r"(?:my|the|a|this|our|his|her) (?:\w+ )?(?:novel|story|book|screenplay|script|fanfic|fan fiction|poem|play|"
             r"film|movie|show|series|episode|character|protagonist|villain|narrator|plot|scene|chapter|game|"
             r"campaign|quest|level|boss|npc|documentary|podcast|article|essay|dissertation|thesis|paper|"
             r"assignment|lecture|module|class|coursework|presentation|report|research|study|news|headline|"
@@ -344,11 +364,18 @@ FRAME = alt(r"(?:my|the|a|this|our|his|her) (?:novel|story|book|screenplay|scrip
             "(?:class|course|essay|paper|project|story|book|novel|assignment|exam|module|research)",
             "statistics", "rates of", "risk factors", "prevention", "awareness", "according to", "reported",
             "journalist", "the victim", "the suspect", "police said", "characters?", "fictional", "hypothetically",
-            "true crime", "a (?:documentary|movie|film|novel|book|show) about")
+            "true crime", r"a (?:documentary|movie|film|novel|book|show) about")
+# A question for information, a lesson or grief: the words of the acts with nobody at risk in the match itself.
+INFO = alt(r"(?:suicide|self[- ]?harm|self[- ]?injury|suicidal) (?:rates?|statistics|prevention|research|awareness|"
+           r"ideation|intent|prevalence|risk factors|training)", r"(?:rates|prevalence|statistics|theory|signs) of",
+           r"warning signs", r"spot(?:ting)?", r"clinically", r"researchers?", "guidelines", "training", r"difference "
+           r"between", r"in simple terms", r"(?:dissertation|essay|thesis|lecture|module|coursework|teacher|nurse)",
+           r"died by suicide", r"lost (?:\w+ )?(?:\w+ )?to suicide", "anniversary", "memorial", r"(?:years?|months?) ago",
+           r"reporting")
 # A question about ordinary medication use: the dose one may take, not the dose that kills.
 MEDICAL = alt(r"(?:safe|normal|usual|recommended|max(?:imum)?|right|correct|daily) (?:dose|dosage|amount|limit)",
               r"can i (?:take|have|mix|combine)", r"(?:is it|it is) safe to", r"(?:prescribed|prescription|pharmacist|pharmacy|gp|doctor|"
-              r"nurse|vet|refill)", r"(?:for|with) (?:a|my|the) (?:headache|migraine|cold|flu|fever|period pain|"
+              r"nurse|vet|refill)", r"accidentally", r"by mistake", r"forgot", r"double dose", r"blood pressure", r"(?:for|with) (?:a|my|the) (?:headache|migraine|cold|flu|fever|period pain|"
               r"back pain|toothache|dog|cat)", r"how (?:often|long) (?:can|should) i (?:take|wait)",
               r"(?:missed|forgot|skip\w*) (?:a|my) (?:dose|pill)", r"side effects?", r"interact\w*",
               "weekly organi[sz]er", r"(?:mg|milligrams?)\b(?![\w ]{0,30}(?:kill|die|fatal|lethal))")
@@ -405,11 +432,13 @@ EXIT = alt(r"(?:log|clock|check|sign|tap|bow)\w* (?:out|off)(?= tonight| for goo
            r"existing|being alive)", r"leave (?:everyone|everything|this world|it all) behind", r"nothing (?:holding|"
            r"keeping) me here", r"(?:not|never) (?:be )?(?:coming back|waking up)", r"prepared to go",
            r"(?:i|i am|am) (?:so )?done(?:, | and )", r"do what i (?:have been|am|was) planning", "what i planned",
-           r"it (?:all )?ends (?:tonight|today|now|here|soon|this week)")
+           r"it (?:all )?ends (?:tonight|today|now|here|soon|this week)",
+           r"(?:it is|it will be|then it is) (?:all )?over (?:for good|soon|then)", r"then it is over", r"(?:my )?way out",
+           r"(?:my )?body gives up", r"check\w* out after")
 # A farewell that is a crisis alone.
 FAREWELL_STRONG = alt(r"(?:goodbye|bye) (?:everyone|everybody|all|world|forever|for good)",
                       r"(?:this is|this will be|here is) my (?:last|final) (?:message|post|words|goodbye|note)",
-                      "my last goodbye", r"by the time you read this")
+                      "my last goodbye", r"by the time you read this", r"this is goodbye")
 # Ordinary life events that use the words of farewells and exits: a new job, a move, retiring, a trip.
 LIFE_EVENT = alt(r"retir\w*", "hotel", r"shifts?", r"graduat\w*", r"moving (?:out|away|house|abroad)",
                  r"new (?:job|school|house|flat|city)", r"last day (?:at|of)", r"holidays?", "vacation", r"trips?",
@@ -420,7 +449,8 @@ LIFE_EVENT = alt(r"retir\w*", "hotel", r"shifts?", r"graduat\w*", r"moving (?:ou
 SECRET_MEANS = alt(r"stockpil\w*", r"hoard\w*", r"stash\w*", r"keeping back", r"sav(?:ed|ing) up", r"lined up",
                    r"just in case", r"so (?:nobody|no one) (?:would|will) (?:ask|know|notice|find)", r"nobody knows",
                    r"it is for me", r"without (?:anyone|them|him|her) knowing", r"in secret", "secretly", r"hid (?:it|them)", "hidden", r"for (?:bad|hard|tough|dark) (?:nights|days|times)",
-                   r"(?:different|several) (?:shops|pharmacies|chemists|stores)", r"(?:can not stop|keep) (?:looking|"
+                   r"(?:different|several) (?:shops|pharmacies|chemists|stores)", r"\d+ of (?:my|the|them)", "build up",
+                   r"skipp\w* (?:my )?doses", r"(?:pile|stash|supply|stockpile|collection) of", r"(?:can not stop|keep) (?:looking|"
                    r"staring) at (?:it|them)", r"(?:looked|looking|stare\w*|star\w*|peer\w*) over the edge",
                    r"(?:sitting|standing|sat|stood) (?:right )?(?:at|on|near) the edge", r"the combination to")
 # Everyday uses of a means: cooking, hunting, a climbing class.

@@ -61,12 +61,14 @@ STRONG: dict[str, tuple] = {
     "self_harm.act": ("self_harm", "describes hurting themselves", _c(r"\b" + lx.SELF_HARM + r"\b")),
     "harm_others.intent": ("harm_others", "a wish or intent to harm another person", _c(
         r"\b(?P<k>" + lx.HARM_VERB + r")\w* (?:up )?" + lx.OTHER + r"\b"), _before(
-        r"\b(?:i|me)\b" + GAP + lx.alt(lx.INTENT, "urges? to", "thoughts? (?:of|about)", "picture", "imagine",
+        r"(?:^|\b(?:i|me)\b" + GAP + r")" + lx.alt(lx.INTENT, "urges? to", "thoughts? (?:of|about)", "picture", "imagine",
                                        "images? of", "scared i (?:will|might|would)", "voices?") + r" " + ADV
         + r"(?:[\w']+ ){0,5}?(?:and |then )?")),
     "harm_others.attack": ("harm_others", "an attack with a weapon on a place or on people", _c(
         r"\b(?:bring|take|bringing|taking) (?:a|my|dad's|the) (?:gun|knife|rifle|weapon|bomb) (?:to|into) "
         r"(?:school|work|class|church|the office|college|uni|the party)|\bshoot up (?:the|my|a)\b|"
+        r"\bgoing (?:round|over|to)\b[\w' ]{0,30}\bwith (?:a|my) (?:bat|knife|gun|hammer|machete|crowbar|blade)\b|"
+        r"\b(?:list of|people)\b[\w' ]{0,40}\b(?:will|going to) (?:regret|pay)\b|"
         r"\b(?:thoughts?|pictures?|images?|flashes|visions?|urges?|voices?|voice|impulses?)\b[\w' ]{0,40}?\b(?:of|"
         r"about|to|says|tells|commanding|ordering)\b[\w' ]{0,25}?\b" + lx.HARM_VERB + r"\w* " + lx.OTHER + r"\b|"
         r"\b(?:commanding|ordering|telling|forcing) me to " + lx.HARM_VERB + r"|"
@@ -83,7 +85,7 @@ STRONG: dict[str, tuple] = {
         r"\b" + lx.OTHER + r"\b" + GAP + r"\b(?:(?:kill|take|tak)(?:ing|ed|en|e)? " + lx.THIRD_SELF + r"|end(?:ing|ed)? "
         + lx.THIRD_SELF + r"|suicid\w*|overdos\w*|(?:cut|cutting|hurt|hurting|harm|harming|burn|burning|"
         r"starv\w+) " + lx.THIRD_SELF + r"|self[- ]?harm\w*|(?:wants?|want|going|planning|plans|ready) to "
-        r"(?:die|end it|jump)|(?:took|swallowed) (?:all|a lot|a bunch|loads|too many|a handful|the whole)\b|"
+        r"(?:die|end it|jump)|(?:took|swallowed) (?:all|a lot|a load|a bunch|loads|too many|a handful|the whole)\b|"
         r"(?:a )?(?:suicide )?note|goodbye (?:message|text|letter))")),
 }
 
@@ -114,6 +116,8 @@ SOFT_CRISIS = (frozenset({"plan", "vague_act"}), frozenset({"hopeless", "vague_a
 
 IDIOM = _c(r"\b" + lx.IDIOM + r"\b")
 FRAME = _c(r"\b" + lx.FRAME + r"\b")
+INFO = _c(r"\b" + lx.INFO + r"\b")
+HYPERBOLE_FRAME = _c(r"\b" + lx.JOKE_FRAME + r"\b")
 MEDICAL = _c(r"\b" + lx.MEDICAL)
 PAST = _c(r"\b" + lx.PAST + r"\b")
 RECOVERED = _c(r"\b" + lx.RECOVERED + r"\b")

@@ -64,10 +64,12 @@ def _analyse(text: str, *, recovered_context: bool = False) -> _Turn:
     if not norm:
         return _Turn([], [], set(), [], empty=True)
     framed = bool(rules.FRAME.search(norm))
+    info = bool(rules.INFO.search(norm))
     medical = bool(rules.MEDICAL.search(norm))
     recovered = recovered_context or bool(rules.RECOVERED.search(norm))
     turn = _Turn([], [], set(), [], clarifies=bool(rules.CLARIFY.search(norm)), recovered=recovered)
     parts = sentences(norm)
+    finals = 0
     for n, sentence in enumerate(parts):
         past = bool(rules.PAST.search(sentence)) or "past_act" in rules.weak_findings(sentence)
         if past and recovered:
@@ -76,7 +78,12 @@ def _analyse(text: str, *, recovered_context: bool = False) -> _Turn:
         found, vetoes = rules.strong_findings(sentence, parts[n + 1] if n + 1 < len(parts) else "")
         turn.vetoes += vetoes
         for f in found:
-            if framed and (not f.first_person or rules.FRAME.search(sentence)
+            if info and f.id in _INFO_VETOED:
+                turn.vetoes.append(f"a question for information, a lesson or grief ({f.id})")
+            elif f.id == "suicide.intent" and rules.HYPERBOLE_FRAME.search(sentence) and rules.JOKE_OBJECT.search(
+                    sentence) and re.search(r"\b(?:die|dying)\b", sentence) and not rules.JOKE_UNLESS.search(sentence):
+                turn.vetoes.append(f"a hyperbole about an everyday thing ({f.id})")
+            elif framed and (not f.first_person or rules.FRAME.search(sentence)
                            or f.id in ("suicide.keyword", "suicide.lethality")):
                 turn.vetoes.append(f"a story, game, lesson or news item ({f.id})")
             elif medical and f.id == "suicide.lethality":
@@ -91,7 +98,15 @@ def _analyse(text: str, *, recovered_context: bool = False) -> _Turn:
         if framed:
             weak = set()
         turn.weak |= weak
+        finals += bool(weak & {"farewell", "preparation", "farewell2"})
+    if finals >= 2:
+        turn.weak |= {"farewell2"}  # farewells or preparations in two sentences
     return turn
+
+
+# Findings whose wording can be a mention rather than a person at risk ("suicide rates", "self harm in
+# students", "warning signs a friend might be thinking about suicide").
+_INFO_VETOED = frozenset({"suicide.keyword", "suicide.third_person", "self_harm.act", "suicide.explicit"})
 
 
 def _category(findings: Iterable[rules.Finding]) -> str:
