@@ -57,7 +57,7 @@ DIE = alt("die", "dying", r"(?:log|clock|check|sign|tap|bow)\w* (?:out|off) (?:o
           r"out of (?:this|my) life", r"(?:fall|falling) asleep and (?:not|never) wake up", r"not survive",
           "disappear (?:forever|for good|permanently)", "sleep forever", "go to sleep (?:and|&) (?:never|not) wake up",
           "never wake up", "not wake up", "off myself", "end my suffering", "commit suicide", "unalive",
-          "leave this world", "leave this earth", "check out", "be gone", "join (?:him|her|them) (?:up there|in heaven)",
+          "leave this world", "leave this earth", "check out", "be gone", r"join (?:him|her|them|my \w+)",
           "put an end to (?:it|it all|everything|my life)", "be with (?:him|her|them) again", "end my existence",
           "go to sleep forever", "not be a burden", "be with (?:my \\w+|him|her|them) again")
 # How: a method said with oneself as the object.
@@ -95,7 +95,7 @@ SELF_HARM = alt(r"(?:cut|burn|burnt|hurt|harm|hit|punch|scratch|bruis|bit|carv|s
                 r"cuts|scars)", r"(?:close|clean|treat|stitch|glue) (?:up )?(?:a|my|the) (?:deep )?(?:cut|wound|gash)s?",
                 r"the new ones", r"making myself (?:bleed|bruise|throw up|sick)",
                 r"(?:blade|razor|lighter|knife|hammer|compass|scissors) (?:on|into|against|across|to) my")
-HARM_VERB = alt("kill", "hurt", "harm", "stab", "shoot", "strangle", "choke", "smother", "suffocate", "beat",
+HARM_VERB = alt("kill", "cave", "hurt", "harm", "stab", "shoot", "strangle", "choke", "smother", "suffocate", "beat",
                 "attack", "murder", "poison", "drown", "shake", "throw", "run over", "burn", "punch", "hit",
                 "slap", "break", "snap", "torture", "rape", "batter", "destroy", "end", "get back at",
                 "make (?:him|her|them) pay", r"run (?:him|her|them|\w+) over", r"set (?:\w+ ){0,3}on fire", "cut", "kick", "bash", "smash", "push", "pushing", "punish")
@@ -109,7 +109,7 @@ HARM_VERB_ED = alt("killed", "hurt", "harmed", "stabbed", "shot", "strangled", "
 
 # ------------------------------------------------------------------------------------- how near it is
 
-INTENT = alt("i am", "time to", r"want(?:s|ed)? to", "wanting to", "would like to", "wish (?:i could|to|i was able to)",
+INTENT = alt("i am", "time to", r"so (?:that )?i (?:can|could|will)", "until i", r"want(?:s|ed)? to", "wanting to", "would like to", "wish (?:i could|to|i was able to)",
              r"(?:am |was )?going to", "will", "would", "shall", r"(?:am )?about to", r"plan(?:ning|ned|s)? (?:on|to)",
              "intend(?:ing)? to", "decided to", r"(?:am |feel )?ready to", r"need(?:s|ed)? to", r"have to",
              r"got to", r"tempted to", r"(?:thinking|thought|think|dream|dreaming|fantasi[sz]ing|obsessing|"
@@ -174,7 +174,8 @@ WISH_DEAD = alt(r"wish (?:i (?:was|were|had) (?:never been born|never born|dead|
                 r"carry on|carrying on|staying|existing)", r"nothing (?:left )?to live for",
                 r"(?:do not|not) (?:want|wanna|deserve) to (?:live|be alive|exist|be here|wake up|be on this "
                 r"(?:planet|earth)|go on|see tomorrow|be around)", r"(?:nobody|no one) (?:would|will) (?:miss|notice)"
-                r" (?:me|if i (?:was|were|disappeared|died|vanished|was gone|were gone|was not))", r"(?:tired|sick|exhausted) of (?:being alive|living|life|existing|waking up)",
+                r" (?:me|if i (?:was|were|disappeared|died|vanished|was gone|were gone|was not))", r"(?:tired|sick|exhausted)(?: i am)? of (?:being alive|living|life|existing|waking up)",
+                r"(?:want|wish|need) my body to (?:give up|stop|shut down)",
                 r"done with (?:life|living|being alive|existing)", r"had enough of (?:life|living)",
                 r"can not (?:go on|live|keep living|keep going|do this|carry on)(?: like this| any ?more| any "
                 r"longer)+", r"(?:not|no) (?:going to|gonna) be "
@@ -215,7 +216,7 @@ MEANS = alt(r"pills?", "tablets?", r"(?:sleeping|sleep) (?:pills|tablets|meds)",
             "the means", r"(?:top|edge) of (?:the|a) (?:car park|parking garage|building|multi-storey|tower|platform|cliff|roof)", "car park roof",
             "bleach", "antifreeze", "poison", "exhaust", "hose", "charcoal", "carbon monoxide", "helium",
             r"(?:bath|bathtub)", "lethal", "fatal", "storeys?", "stories high", "floors? up",
-            "balcony", "window ledge", r"(?:gun|gun safe|cliffs?)", "the river", "the sea", "the lake", "weed killer", "rat poison")
+            "balcony", "window ledge", "compass", "pier", r"tide times?", r"(?:gun|gun safe|cliffs?)", "the river", "the sea", "the lake", "weed killer", "rat poison")
 ACQUIRE = alt(r"(?:bought|buying|buy|got|getting|ordered|ordering|saved|saving|save|stockpil\w*|hoard\w*|"
               r"collect\w*|stash\w*|hid|hidden|hiding|keep|kept|have|has|found|took|take|taking|counted|counting|"
               r"holding|held|stole|stolen|picked up|got hold of|ready|lined up|sitting|laid out|laying out|stor\w*)")
@@ -251,7 +252,10 @@ PREPARATION = alt(r"(?:giv(?:e|ing|en|ed)|gave) (?:\w+ ){0,5}?away(?! (?:to|at) 
                   r"(?:who|someone) (?:will|would|to|can) (?:take care of|look after|feed|get|have) my",
                   r"take care of my (?:cat|dog|pets?|kids|children|plants|things)", r"delet\w+ (?:all )?(?:my|of"
                   r" my) (?:accounts|social media|photos|messages|profiles?)", r"cancel\w* (?:my|all my) "
-                  r"(?:subscriptions|appointments|plans|accounts|lease|phone)", r"paid off (?:my|all|everything)",
+                  r"(?:\w+ )?(?:subscriptions?|appointments|plans|accounts?|lease|phone|membership)",
+                  r"(?:my )?(?:stuff|things|belongings|possessions|savings|money) (?:divided|split|shared|given|left)",
+                  r"gave my \w+ (?:\w+ )?to (?:my|a)", r"(?:it is not|it was not|is not) (?:her|his|your|their|anyone's) fault",
+                  r"(?:have|get) it after", r"paid off (?:my|all|everything)",
                   r"(?:sorted|sorting|sort) (?:out )?(?:my|the) (?:passwords|finances|accounts|insurance|stuff|"
                   r"things)", "life insurance", r"(?:tidied|cleaned|cleared) (?:out )?(?:my|the) (?:room|flat|"
                   r"house|desk) so", r"left (?:instructions|a list)", r"(?:my|my own) funeral", r"(?:returned|return) everything",
@@ -286,12 +290,14 @@ HOPELESS = alt("hopeless", r"no (?:hope|future|way out|point|reason)", "pointles
                r"(?:i am|i feel) (?:so |completely |totally |really )?(?:done|finished|broken|dead inside)",
                "over it all", r"(?:everyone|everybody) hates me", r"(?:cannot|can not) (?:keep|be) (?:myself )?safe",
                r"scared of what i (?:might|will|would|could) do", r"do not trust myself")
-EMERGENCY_NOW = alt(r"blood everywhere", r"can not find my (?:\d+ year old|son|daughter|child|kid|baby|little)",
+EMERGENCY_NOW = alt(r"(?:will not|won't) stop bleeding", r"climbing (?:the|over the|onto the|up the) (?:railing|ledge|"
+                    r"fence|balcony|barrier)", r"(?:is|are) (?:at|on) the edge of", r"spiked (?:my|her|his|their) drink",
+                    r"waiting outside (?:the|my|her|his) (?:door|house|flat|toilets?)", r"blood everywhere", r"can not find my (?:\d+ year old|son|daughter|child|kid|baby|little)",
                     r"(?:cut|slit|slashed) (?:his|her|their) (?:wrists?|throat)", r"not (?:answering|responding|breathing)",
                     r"(?:tied|tying|made|making|have|bought|hung|put up) (?:a|the|my) noose", r"(?:took|taken|had|have taken) an overdose", r"(?:took|swallowed|taken) (?:more|extra) "
                     r"(?:pills|tablets|of my meds)[\w ]{0,30}on purpose", r"engine running", r"(?:cut|cutting) "
                     r"(?:too )?deep", r"(?:someone|somebody|a man|a stranger|an intruder) (?:is )?(?:in|inside) my (?:house|room|flat|home)",
-                    r"hiding from (?:him|her|them|my)", r"i am hiding (?:in|from|under|behind)", r"(?:just |already )?(?:took|taken|swallowed|downed) (?:all|a lot of|a bunch of|a handful of|"
+                    r"hiding from (?:him|her|them|my)", r"i am hiding (?:in|from|under|behind)", r"(?:just |already )?(?:took|taken|swallowed|downed) (?:about |around |like |maybe |over )?(?:all|a lot of|a bunch of|a handful of|"
                     r"the whole|a whole|too many|loads of|lots of|every|\d+|twenty|thirty|forty|fifty|a bottle of|"
                     r"the rest of|half)", r"(?:am|is|are|been) bleeding (?:a lot|heavily|badly|everywhere|and)",
                     r"(?:blood|bleeding) (?:will not|won't|does not|is not) stop", r"(?:am|i am) (?:standing|sitting)"
@@ -334,7 +340,7 @@ PAST = alt("used to", r"(?:years|months|a year|a few years|two years|ten years) 
            r"|a teenager|in school|a kid|little|in high school|in college|at uni|\d+|fifteen|sixteen|seventeen|"
            r"in my (?:teens|twenties))", "in the past", "back then", r"(?:a )?long time ago", r"as a teen(?:ager)?",
            "at one point", "formerly", "previously", r"in my (?:early |late |mid )?(?:teens|twenties|thirties|20s|30s)",
-           r"back in my", r"last year", r"when my \w+ (?:ended|died|left)", r"(?:thought|wanted|felt|tried) (?:about|to|like)", r"(?:in|back in) (?:19|20)\d\d", "that was", "those days",
+           r"back in my", r"last year", r"i (?:was|had|did|felt|thought|wanted|planned|tried|used)\b", r"when my \w+ (?:ended|died|left)", r"(?:thought|wanted|felt|tried) (?:about|to|like)", r"(?:in|back in) (?:19|20)\d\d", "that was", "those days",
            r"(?:my|that) (?:dark|worst|darkest) (?:time|period|year|days)", "once upon")
 RECOVERED = alt(r"(?:doing|feel|feeling|am|i am) (?:so |much |a lot )?(?:well|better|good|great|okay|fine|"
                 r"stable|happy|healthy|safe) (?:now|these days|nowadays|today|again)",
@@ -347,7 +353,12 @@ RECOVERED = alt(r"(?:doing|feel|feeling|am|i am) (?:so |much |a lot )?(?:well|be
                 r"(?:in|for|since|over) (?:over |more than |about |almost |nearly )?(?:\d+|a|one|two|three|four|five|six|seven|"
                 r"eight|nine|ten|a few|several|many) (?:years?|months?)", r"\d+ (?:days|weeks|months|years) (?:since|clean|free|"
                 r"on)", r"(?:meds|medication|therapy|support group|treatment|it) (?:are|is) (?:\w+ )?(?:working|helping)",
-                r"sorted (?:that|it) out", r"do not feel the way i did", r"found a way through",
+                r"sorted (?:that|it) out", r"do not feel the way i did", r"found a way through", r"so much better",
+                r"(?:therapy|therapist|dbt|cbt|meds|medication|counsel\w*)\b[\w ]{0,25}\b(?:helped|work|works|skills|"
+                r"changed)", r"worked through (?:it|that|this)", r"(?:have not|has not) had (?:those|these|that|any) "
+                r"(?:thoughts|urges|feelings)", r"last time was (?:in )?(?:\d{4}|years)", r"recovery", r"i am \d+ now",
+                r"changed everything", r"healthy weight", r"(?:do not|no longer) feel that (?:way|rage|anger)",
+                r"out of (?:our|my) li(?:fe|ves)",
                 r"glad (?:i am|to be) (?:still )?(?:here|alive)", "so glad i did not", r"years? (?:clean|free|"
                 r"sober)", r"(?:life|things) (?:is|are|got) (?:so much |much )?(?:better|good)",
                 r"(?:grateful|thankful) (?:to be|i am) (?:still )?(?:here|alive)")
@@ -371,7 +382,7 @@ INFO = alt(r"(?:suicide|self[- ]?harm|self[- ]?injury|suicidal) (?:rates?|statis
            r"warning signs", r"spot(?:ting)?", r"clinically", r"researchers?", "guidelines", "training", r"difference "
            r"between", r"in simple terms", r"(?:dissertation|essay|thesis|lecture|module|coursework|teacher|nurse)",
            r"died by suicide", r"lost (?:\w+ )?(?:\w+ )?to suicide", "anniversary", "memorial", r"(?:years?|months?) ago",
-           r"reporting")
+           r"reporting", r"do people", r"(?:ever )?(?:fully )?recover from")
 # A question about ordinary medication use: the dose one may take, not the dose that kills.
 MEDICAL = alt(r"(?:safe|normal|usual|recommended|max(?:imum)?|right|correct|daily) (?:dose|dosage|amount|limit)",
               r"can i (?:take|have|mix|combine)", r"(?:is it|it is) safe to", r"(?:prescribed|prescription|pharmacist|pharmacy|gp|doctor|"
@@ -417,7 +428,9 @@ JOKE_OBJECT = alt("meetings?", "calls?", "zoom", r"class(?:es)?", "lectures?", "
                   "parties", "wedding", "dinner", "movie", "show", "finale", "season", "boss", "presentation",
                   "interview", "alarm", "hangover", "gym", "workout", "leg day", "diet", "salad", "quiz", "lesson")
 # A clarification in a later turn that takes back an alarming earlier one.
-CLARIFY = alt(r"i (?:only |just )?(?:meant|mean) (?:in|at|the|my|that|it|like)", r"(?:just )?(?:kidding|joking)",
+CLARIFY = alt(r"i meant \w+", r"(?:sorry|lol|haha|omg)\W+no\b", r"no no", r"not like that", r"as in\b",
+              r"came out wrong", r"sounded (?:bad|wrong|dark)", r"^(?:omg |oh |haha |lol )?(?!help|please|no\b|stop|why|"
+              r"what|wait)\w+!{2,}", r"i (?:only |just )?(?:meant|mean) (?:in|at|the|my|that|it|like)", r"(?:just )?(?:kidding|joking)",
               r"(?:it is|it was|this is|that is|that was) (?:for|from|about|in) (?:a|my|the) (?:story|book|novel|"
               r"game|essay|class|film|movie|show|assignment|script|character|project|paper)",
               r"not (?:talking )?about (?:me|myself|real life)", r"(?:a )?figure of speech", "not literally",
@@ -431,7 +444,8 @@ EXIT = alt(r"(?:log|clock|check|sign|tap|bow)\w* (?:out|off)(?= tonight| for goo
            r"(?:one|last|final|only) (?:solution|exit|way out|option)(?: left)?", r"other than not (?:being here|"
            r"existing|being alive)", r"leave (?:everyone|everything|this world|it all) behind", r"nothing (?:holding|"
            r"keeping) me here", r"(?:not|never) (?:be )?(?:coming back|waking up)", r"prepared to go",
-           r"(?:i|i am|am) (?:so )?done(?:, | and )", r"do what i (?:have been|am|was) planning", "what i planned",
+           r"(?:i|i am|am) (?:so )?done(?:, | and )", r"(?:everything|it all|all) is (?:sorted|arranged|planned|in place|set|ready)",
+           r"(?:just )?made a decision", r"do what i (?:have been|am|was) planning", "what i planned",
            r"it (?:all )?ends (?:tonight|today|now|here|soon|this week)",
            r"(?:it is|it will be|then it is) (?:all )?over (?:for good|soon|then)", r"then it is over", r"(?:my )?way out",
            r"(?:my )?body gives up", r"check\w* out after")
@@ -449,7 +463,8 @@ LIFE_EVENT = alt(r"retir\w*", "hotel", r"shifts?", r"graduat\w*", r"moving (?:ou
 SECRET_MEANS = alt(r"stockpil\w*", r"hoard\w*", r"stash\w*", r"keeping back", r"sav(?:ed|ing) up", r"lined up",
                    r"just in case", r"so (?:nobody|no one) (?:would|will) (?:ask|know|notice|find)", r"nobody knows",
                    r"it is for me", r"without (?:anyone|them|him|her) knowing", r"in secret", "secretly", r"hid (?:it|them)", "hidden", r"for (?:bad|hard|tough|dark) (?:nights|days|times)",
-                   r"(?:different|several) (?:shops|pharmacies|chemists|stores)", r"\d+ of (?:my|the|them)", "build up",
+                   r"(?:different|several) (?:shops|pharmacies|chemists|stores)", r"all at once", r"for when i need",
+                   r"while (?:he|she|they) (?:is|are) asleep", r"sharpen\w* (?:the|a|my) (?:\w+ )?(?:knife|blade|axe)", r"\d+ of (?:my|the|them)", "build up",
                    r"skipp\w* (?:my )?doses", r"(?:pile|stash|supply|stockpile|collection) of", r"(?:can not stop|keep) (?:looking|"
                    r"staring) at (?:it|them)", r"(?:looked|looking|stare\w*|star\w*|peer\w*) over the edge",
                    r"(?:sitting|standing|sat|stood) (?:right )?(?:at|on|near) the edge", r"the combination to")

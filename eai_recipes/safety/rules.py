@@ -26,7 +26,7 @@ from eai_recipes.safety import lexicons as lx
 
 CATEGORIES = ("suicide", "self_harm", "harm_others", "danger")
 WEAK_KINDS = ("means", "acquire", "plan", "decision", "timing", "preparation", "farewell", "past_act", "hopeless",
-              "vague_act", "farewell2", "exit", "secret_means")
+              "vague_act", "farewell2", "exit", "secret_means", "other_gone")
 
 
 def _c(pattern: str) -> re.Pattern[str]:
@@ -67,7 +67,7 @@ STRONG: dict[str, tuple] = {
     "harm_others.attack": ("harm_others", "an attack with a weapon on a place or on people", _c(
         r"\b(?:bring|take|bringing|taking) (?:a|my|dad's|the) (?:gun|knife|rifle|weapon|bomb) (?:to|into) "
         r"(?:school|work|class|church|the office|college|uni|the party)|\bshoot up (?:the|my|a)\b|"
-        r"\bgoing (?:round|over|to)\b[\w' ]{0,30}\bwith (?:a|my) (?:bat|knife|gun|hammer|machete|crowbar|blade)\b|"
+        r"\bgoing (?:round|over|to)\b[\w' ]{0,30}\bwith (?:a|my|the) (?:bat|knife|gun|hammer|machete|crowbar|blade)\b|"
         r"\b(?:list of|people)\b[\w' ]{0,40}\b(?:will|going to) (?:regret|pay)\b|"
         r"\b(?:thoughts?|pictures?|images?|flashes|visions?|urges?|voices?|voice|impulses?)\b[\w' ]{0,40}?\b(?:of|"
         r"about|to|says|tells|commanding|ordering)\b[\w' ]{0,25}?\b" + lx.HARM_VERB + r"\w* " + lx.OTHER + r"\b|"
@@ -105,6 +105,9 @@ WEAK: dict[str, re.Pattern[str]] = {
     "exit": _c(r"\b" + lx.EXIT + r"\b"),
     "farewell2": _c(r"\b" + lx.FAREWELL_STRONG + r"\b"),
     "secret_means": _c(r"\b" + lx.SECRET_MEANS + r"\b"),
+    # Another person gone, wished for by the writer: with a means or a plan, a threat to that person.
+    "other_gone": _c(r"\bif (?:he|she|they|him|her) (?:just )?(?:was not|were not|was gone|were gone|died|disappeared|"
+                     r"was dead)(?: here| around)?\b"),
     "vague_act": _c(r"\b(?:(?:keep|can not stop) thinking about (?:it|them|that)|do it|doing it|go through with (?:it|this)|follow through|end (?:it|things)(?! with)"
                     r"(?: all)?|the (?:way out|exit)|make it stop|be free|not (?:be|being) here|be gone|"
                     r"one way or another|before i (?:go|leave|do it))\b"),
@@ -190,7 +193,8 @@ def strong_findings(sentence: str, next_sentence: str = "") -> tuple[tuple[Findi
             if _idiom_at(sentence, m.start(), m.end()):
                 vetoes.append(f"idiom ({rule_id})")
                 continue
-            if category == "self_harm" and ACCIDENT.search(near):
+            if category == "self_harm" and ACCIDENT.search(near) and not re.search(
+                    r"\b(?:again|on purpose|another one|keep|every (?:night|day))\b", near):
                 vetoes.append(f"accident ({rule_id})")
                 continue
             if category in ("suicide", "self_harm", "harm_others") and _joke(
@@ -237,7 +241,8 @@ def weak_findings(sentence: str) -> frozenset[str]:
     if LIFE_EVENT.search(sentence):
         kinds -= {"exit", "farewell", "preparation", "decision", "farewell2"}
     if "secret_means" in kinds and not kinds & {"means", "acquire"} and not re.search(
-            r"\b(?:edge|ledge|roof|cliffs?|platform|bridge|tracks|gun|rifle|pistol)\b", sentence):
+            r"\b(?:edge|ledge|roof|cliffs?|platform|bridge|tracks|gun|rifle|pistol|knife|blade|axe|them|pills|tablets)\b",
+            sentence):
         kinds.discard("secret_means")  # secrecy about something other than a means
     return frozenset(kinds)
 

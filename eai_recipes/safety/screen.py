@@ -59,11 +59,11 @@ class _Turn:
     empty: bool = False
 
 
-def _analyse(text: str, *, recovered_context: bool = False) -> _Turn:
+def _analyse(text: str, *, recovered_context: bool = False, frame_context: bool = False) -> _Turn:
     norm = normalise(text)
     if not norm:
         return _Turn([], [], set(), [], empty=True)
-    framed = bool(rules.FRAME.search(norm))
+    framed = frame_context or bool(rules.FRAME.search(norm))
     info = bool(rules.INFO.search(norm))
     medical = bool(rules.MEDICAL.search(norm))
     recovered = recovered_context or bool(rules.RECOVERED.search(norm))
@@ -167,8 +167,11 @@ def screen_conversation(messages: Iterable[Mapping | object]) -> Screening:
     texts = [text for role, text in map(_content, messages) if role == "user"]
     if not texts:
         return Screening.make("none", None, "no user message")
-    recovered = any(rules.RECOVERED.search(normalise(t)) for t in texts)
-    turns = [_analyse(t, recovered_context=recovered) for t in texts]
+    norms = [normalise(t) for t in texts]
+    recovered = any(rules.RECOVERED.search(n) for n in norms)
+    # A story or a game set up in an earlier turn frames the turns after it ("my D&D character ...").
+    framed = [any(rules.FRAME.search(n) for n in norms[:i]) for i in range(len(norms))]
+    turns = [_analyse(t, recovered_context=recovered, frame_context=f) for t, f in zip(texts, framed)]
     start = 0
     for i, turn in enumerate(turns):
         if turn.clarifies and i > 0 and not turn.strong:
@@ -182,6 +185,8 @@ def screen_conversation(messages: Iterable[Mapping | object]) -> Screening:
     weak: set[str] = set()
     for t in turns[-RECENT_TURNS:]:
         weak |= t.weak
+    if sum(bool(t.weak & {"farewell", "preparation", "farewell2"}) for t in turns[-RECENT_TURNS:]) >= 2:
+        weak.add("farewell2")  # farewells or preparations in two turns
     combined = _verdict(_Turn([], [], weak, []), weak)
     candidates = [last]
     if worst.level != "none" and turns[-1].weak - {"timing"}:
