@@ -23,12 +23,12 @@ def test_shipped_sets_meet_the_goals(path):
 # file: (crisis found at the crisis level >=, others at the crisis level <=, crisis found at any level >=,
 #        others marked at any level <=)
 FLOORS = {
-    "labelled.jsonl": (376, 6, 388, 8),
+    "labelled.jsonl": (377, 6, 387, 8),
     "heldout.jsonl": (67, 2, 67, 2),
-    "fresh_2.jsonl": (58, 0, 67, 0),
-    "fresh_3.jsonl": (43, 6, 49, 6),
-    "hard_negatives.jsonl": (0, 14, 0, 14),
-    "conversations.jsonl": (24, 10, 29, 10),
+    "fresh_2.jsonl": (59, 0, 67, 0),
+    "fresh_3.jsonl": (66, 0, 68, 0),
+    "hard_negatives.jsonl": (0, 1, 0, 2),
+    "conversations.jsonl": (39, 2, 40, 4),
 }
 
 
