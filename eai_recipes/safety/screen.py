@@ -59,8 +59,9 @@ class _Turn:
     empty: bool = False
 
 
-def _analyse(text: str, *, recovered_context: bool = False, frame_context: bool = False) -> _Turn:
-    norm = normalise(text)
+def _analyse(text: str, *, recovered_context: bool = False, frame_context: bool = False,
+             norm: str | None = None) -> _Turn:
+    norm = normalise(text) if norm is None else norm
     if not norm:
         return _Turn([], [], set(), [], empty=True)
     framed = frame_context or bool(rules.FRAME.search(norm))
@@ -171,7 +172,8 @@ def screen_conversation(messages: Iterable[Mapping | object]) -> Screening:
     recovered = any(rules.RECOVERED.search(n) for n in norms)
     # A story or a game set up in an earlier turn frames the turns after it ("my D&D character ...").
     framed = [any(rules.FRAME.search(n) for n in norms[:i]) for i in range(len(norms))]
-    turns = [_analyse(t, recovered_context=recovered, frame_context=f) for t, f in zip(texts, framed)]
+    turns = [_analyse(t, recovered_context=recovered, frame_context=f, norm=n)
+             for t, f, n in zip(texts, framed, norms)]
     start = 0
     for i, turn in enumerate(turns):
         if turn.clarifies and i > 0 and not turn.strong:
