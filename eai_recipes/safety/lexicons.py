@@ -290,7 +290,8 @@ HOPELESS = alt("hopeless", r"no (?:hope|future|way out|point|reason)", "pointles
                r"(?:i am|i feel) (?:so |completely |totally |really )?(?:done|finished|broken|dead inside)",
                "over it all", r"(?:everyone|everybody) hates me", r"(?:cannot|can not) (?:keep|be) (?:myself )?safe",
                r"scared of what i (?:might|will|would|could) do", r"do not trust myself")
-EMERGENCY_NOW = alt(r"(?:will not|won't) stop bleeding", r"climbing (?:the|over the|onto the|up the) (?:railing|ledge|"
+EMERGENCY_NOW = alt(r"(?:outside|here|at the door|in the house|downstairs)\b[\w ]{0,15}\bwith (?:a|the|his|her) (?:knife|"
+                    r"gun|weapon|machete|axe|bat)", r"(?:will not|won't) stop bleeding", r"climbing (?:the|over the|onto the|up the) (?:railing|ledge|"
                     r"fence|balcony|barrier)", r"(?:is|are) (?:at|on) the edge of", r"spiked (?:my|her|his|their) drink",
                     r"waiting outside (?:the|my|her|his) (?:door|house|flat|toilets?)", r"blood everywhere", r"can not find my (?:\d+ year old|son|daughter|child|kid|baby|little)",
                     r"(?:cut|slit|slashed) (?:his|her|their) (?:wrists?|throat)", r"not (?:answering|responding|breathing)",
