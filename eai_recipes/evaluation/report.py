@@ -27,7 +27,7 @@ import yaml
 from eai_recipes import __version__, paths
 from eai_recipes.config import load_yaml_mapping
 from eai_recipes.errors import EaiError
-from eai_recipes.safety import resources as crisis_resources
+from eai_recipes.safety.resources import crisis_lines_summary
 
 CARD_MARKER = "<!-- model card written by `eai report` -->"
 MODEL_LABELS = {"adapter": "EAI (fine-tuned)", "base": "Base model"}
@@ -362,7 +362,7 @@ def model_card(info: RunInfo) -> str:
         f"{name} is a language model. It is not a therapist, a doctor or a crisis service; it can be wrong, "
         "miss risk, or give unsuitable advice. It does not diagnose or treat any condition.", "",
         # The crisis lines come from the one resources file, so the card never disagrees with the server.
-        crisis_resources.crisis_lines_summary(), "",
+        crisis_lines_summary(), "",
         "## Intended use", "",
         "- Supportive, non-clinical conversation: listening, reflecting feelings, general coping ideas, and "
         "encouragement to reach people and professional help.",
