@@ -30,13 +30,9 @@ from eai_recipes.config import load_yaml_mapping
 from eai_recipes.errors import EaiError
 from eai_recipes.evaluation.stages import stage_label, stages_section
 from eai_recipes.facts import MODEL_LABELS
+from eai_recipes.safety.resources import crisis_lines_summary
 
 CARD_MARKER = "<!-- model card written by `eai report` -->"
-CRISIS_LINES = (
-    "If you are in danger or thinking about ending your life, contact your local emergency number now, or a "
-    "crisis line: in the US call or text **988** (Suicide & Crisis Lifeline); in the UK and Ireland call "
-    "Samaritans on **116 123**; elsewhere find a line at <https://findahelpline.com>."
-)
 
 
 # ---------------------------------------------------------------------------------------------- inputs
@@ -370,7 +366,8 @@ def model_card(info: RunInfo) -> str:
         front_matter=_front_matter(info), marker=CARD_MARKER, name=parameters.get("name", "EAI"),
         author=parameters.get("author", ""), method=method, base_model=info.base_model, run=info.name,
         local_base=info.is_tiny or info.base_is_local, is_tiny=info.is_tiny,
-        offline=parameters.get("mode") == "offline", crisis_lines=CRISIS_LINES, sources=rows,
+        offline=parameters.get("mode") == "offline", crisis_lines=crisis_lines_summary(),  # the one resources file: the card never disagrees with the server
+        sources=rows,
         undeclared=[k for k, s in sources if "none" in str(s.get("licence", "")).lower()],
         manifest_path=info.manifest_path.as_posix(), training=training,
         evaluation=None if info.metrics is None else _card_evaluation(info, decoding(info.metrics)),

@@ -59,6 +59,7 @@ class EaiInfo(BaseModel):
     crisis: bool = False
     category: str | None = None
     crisis_in_conversation: bool = False
+    level: str = "none"  # the conversation's screening level: crisis | concern | none
     resources: Any = None
     notices: list[str] = []
     truncated: bool = False
@@ -171,9 +172,10 @@ class Stats:
 
 
 def info_for(turn: Turn, pipeline: Pipeline) -> EaiInfo:
-    show = turn.crisis or turn.crisis_in_conversation
+    show = turn.crisis or turn.crisis_in_conversation or turn.level != "none"
     return EaiInfo(
         crisis=turn.crisis,
+        level=turn.level,
         category=turn.category,
         crisis_in_conversation=turn.crisis_in_conversation,
         resources=plain(safety.resources(pipeline.locale)) if show else None,
@@ -187,7 +189,7 @@ def add_routes(app: FastAPI, pipeline: Pipeline, *, model_id: str, api_key: str 
 
     @app.get("/health", include_in_schema=False)
     async def health() -> dict[str, Any]:
-        return {"status": "ok", **stats.as_dict()}
+        return {"status": "ok", **stats.as_dict(), "safety": pipeline.safety_stats}
 
     @app.get("/v1/models", response_model=EaiModelList, dependencies=[Depends(auth)])
     async def models() -> EaiModelList:

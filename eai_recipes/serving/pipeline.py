@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eai_recipes import identity, safety
+from eai_recipes.safety import guard as safety_guard
 from eai_recipes.serving import textguard
 from eai_recipes.serving.profile import ServingProfile
 
@@ -65,6 +66,8 @@ class Turn:
     crisis: bool = False
     category: str | None = None
     crisis_in_conversation: bool = False
+    level: str = "none"  # the conversation's screening level: crisis | concern | none
+    footer: str | None = None  # resources and a check-in the model's answer carries (concern, earlier crisis)
     truncated: bool = False
     system_dropped: int = 0
     notices: list[str] = field(default_factory=list)
@@ -256,6 +259,9 @@ class Pipeline:
         # new turn; tokens of other shapes than <|...|> (e.g. <unk>) are not template tokens and go first.
         self.plain_specials = sorted((t for t in self.special_tokens if t and not _TEMPLATE_TOKEN.fullmatch(t)),
                                      key=len, reverse=True)
+        self.guard = safety_guard.load_guard(profile.guard, chat_model, timeout_s=profile.guard_timeout_s)
+        self.safety_stats: dict[str, Any] = {"crisis_replies": {}, "footers": 0, "answers_replaced": 0,
+                                             "guard": profile.guard, "guard_calls": 0, "guard_failures": 0}
         self.stop_words = [w for w in [tokenizer.eos_token, *(getattr(chat_model.engine.template, "stop_words", [])
                                                                or [])] if w]
 
@@ -269,13 +275,16 @@ class Pipeline:
         if textguard.is_empty(latest):
             return Turn("empty", messages, 0, system_dropped=dropped, notices=notices)
 
-        # Screening comes before the length check: a person in crisis gets help, not an error.
-        screened = [safety.screen(m["content"]) for m in messages if m["role"] == "user"]
-        current = screened[-1]
-        earlier = any(s.crisis for s in screened[:-1])
-        if current.crisis:
-            return Turn("crisis", messages, 0, crisis=True, category=current.category,
+        # Screening comes before the length check: a person in crisis gets help, not an error. The whole
+        # conversation is screened (eai_recipes/safety/screen.py): risk said earlier stays active.
+        verdict = safety.screen_conversation(messages)
+        if verdict.level == "crisis" and not verdict.earlier:
+            return Turn("crisis", messages, 0, crisis=True, category=verdict.category, level="crisis",
                         crisis_in_conversation=True, system_dropped=dropped, notices=notices)
+        # A crisis said in an earlier turn: the model answers the latest message, and the answer's text carries
+        # the resources (a plain OpenAI client shows no extra field). A concern: the same footer.
+        earlier = verdict.level == "crisis"
+        footer = safety.concern_footer(self.locale) if verdict.level != "none" else None
 
         if len(latest) > limits.max_input_chars:
             raise InputError(413, f"the message is {len(latest)} characters long; the limit is "
@@ -290,12 +299,47 @@ class Pipeline:
         if max_tokens is not None:
             budget = max(1, min(budget, max_tokens))
         return Turn("model", kept, budget, crisis_in_conversation=earlier, truncated=truncated,
-                    system_dropped=dropped, notices=notices)
+                    system_dropped=dropped, notices=notices, level=verdict.level, footer=footer,
+                    category=verdict.category)
 
     def fixed_reply(self, turn: Turn) -> str:
         if turn.kind == "crisis":
+            key = turn.category or "none"
+            self.safety_stats["crisis_replies"][key] = self.safety_stats["crisis_replies"].get(key, 0) + 1
             return safety.crisis_reply(self.locale, turn.category)
         return textguard.EMPTY_INPUT_REPLY
+
+    # ----------------------------------------------------------------------------------------- safety
+    # The model guard and the answer screen (eai_recipes/safety/); counted in /health, no text is kept.
+
+    async def _apply_guard(self, turn: Turn) -> None:
+        """Ask the model guard before the answer is sent: crisis -> the fixed reply; concern -> the footer; a
+        failure or a timeout -> the footer too (never a silent pass), counted."""
+        if self.guard is None or turn.kind != "model":
+            return
+        verdict = await self.guard.check(turn.messages)
+        self.safety_stats["guard_calls"] += 1
+        if not verdict.ok:
+            self.safety_stats["guard_failures"] += 1
+            turn.footer = turn.footer or safety.concern_footer(self.locale)
+        elif verdict.level == "crisis":
+            turn.kind, turn.crisis, turn.level = "crisis", True, "crisis"
+            turn.category, turn.crisis_in_conversation = verdict.category, True
+        elif verdict.level == "concern":
+            turn.level = "concern" if turn.level == "none" else turn.level
+            turn.footer = turn.footer or safety.concern_footer(self.locale)
+
+    def _answer_is_unsafe(self, text: str) -> bool:
+        if safety.screen_answer(text).crisis:
+            self.safety_stats["answers_replaced"] += 1
+            return True
+        return False
+
+    def _with_footer(self, turn: Turn, text: str) -> str:
+        if turn.footer:
+            self.safety_stats["footers"] += 1
+            return f"{text}\n\n{turn.footer}"
+        return text
 
     # ----------------------------------------------------------------------------------------- output
 
@@ -317,6 +361,7 @@ class Pipeline:
         return "timeout" if seconds >= 0.95 * self.profile.generation.timeout_s else "length"
 
     async def complete(self, turn: Turn) -> Outcome:
+        await self._apply_guard(turn)
         if turn.kind != "model":
             return Outcome(self.fixed_reply(turn), "stop", turn.kind)
         started = time.monotonic()
@@ -328,11 +373,16 @@ class Pipeline:
         text = self._clean(response.response_text)
         if stopped_by != "stop":
             text = textguard.cut_at_sentence_boundary(text)
-        return Outcome(text or FALLBACK_REPLY, "stop" if stopped_by == "stop" else "length", stopped_by,
-                       response.prompt_length, response.response_length, seconds=seconds)
+        if self._answer_is_unsafe(text):
+            turn.crisis_in_conversation = True
+            return Outcome(safety.crisis_reply(self.locale), "stop", "crisis", response.prompt_length,
+                           response.response_length, seconds=seconds)
+        return Outcome(self._with_footer(turn, text or FALLBACK_REPLY), "stop" if stopped_by == "stop" else "length",
+                       stopped_by, response.prompt_length, response.response_length, seconds=seconds)
 
     async def stream(self, turn: Turn, outcome: Outcome) -> AsyncIterator[str]:
         """Yield cleaned deltas; fill `outcome` when the answer is complete."""
+        await self._apply_guard(turn)
         if turn.kind != "model":
             text = self.fixed_reply(turn)
             outcome.text, outcome.finish_reason, outcome.stopped_by = text, "stop", turn.kind
@@ -349,6 +399,16 @@ class Pipeline:
             pieces += 1
             delta = cleaner.feed(piece)
             outcome.shown = cleaner.covered
+            if delta and self._answer_is_unsafe(cleaner.covered):
+                # The answer turned to method details or encouragement of harm: stop here, send the crisis
+                # reply after what was sent, and stand for the crisis reply alone (final_content).
+                reply = safety.crisis_reply(self.locale)
+                turn.crisis_in_conversation = True
+                yield "\n\n" + reply
+                outcome.text = outcome.shown = reply
+                outcome.finish_reason, outcome.stopped_by, outcome.rewritten_after_sending = "stop", "crisis", True
+                outcome.completion_tokens, outcome.seconds = pieces, time.monotonic() - started
+                return
             if delta:
                 yield delta
         seconds = time.monotonic() - started
@@ -358,9 +418,20 @@ class Pipeline:
         if not cleaner.covered and not final:
             delta = final = FALLBACK_REPLY
         outcome.shown = cleaner.covered
+        final = final or FALLBACK_REPLY
+        if self._answer_is_unsafe(final):
+            reply = safety.crisis_reply(self.locale)
+            turn.crisis_in_conversation = True
+            yield "\n\n" + reply
+            outcome.text = outcome.shown = reply
+            outcome.finish_reason, outcome.stopped_by, outcome.rewritten_after_sending = "stop", "crisis", True
+            return
+        if turn.footer:
+            delta += "\n\n" + turn.footer
+            final = self._with_footer(turn, final)
         if delta:
             yield delta
-        outcome.text = outcome.shown = final or FALLBACK_REPLY
+        outcome.text = outcome.shown = final
         outcome.finish_reason = "stop" if stopped_by == "stop" else "length"
         outcome.stopped_by = stopped_by
         outcome.completion_tokens = pieces

@@ -52,6 +52,10 @@ class ServingProfile:
     identity_name: str
     identity_author: str
     locale: str
+    # The model guard (eai_recipes/safety/guard.py): None, "self" (the served model) or a classifier's model id
+    # or local path, and how long one guard call may take before it counts as a failure.
+    guard: str | None = None
+    guard_timeout_s: float = 10.0
 
 
 # key -> (python type, check, what is allowed)
@@ -70,7 +74,7 @@ _LIMIT_KEYS: dict[str, tuple[type, Any, str]] = {
     "max_history_chars": (int, lambda v: v >= 1, "an integer >= 1"),
     "max_request_bytes": (int, lambda v: v >= 1024, "an integer >= 1024"),
 }
-_TOP_KEYS = {"description", "model", "generation", "limits", "identity", "locale"}
+_TOP_KEYS = {"description", "model", "generation", "limits", "identity", "locale", "guard", "guard_timeout_s"}
 _MODEL_KEYS = {"training_profile", "source", "run", "quantization"}
 _IDENTITY_KEYS = {"name", "author"}
 
@@ -144,6 +148,13 @@ def load_serving_profile(name: str, serving_dir: Path = SERVING_DIR) -> ServingP
         raise EaiError(f"{path}: key 'locale' must be a locale of dataset_info/crisis/resources.yaml, e.g. "
                        "international, US or GB")
 
+    guard = data.get("guard")
+    if guard is not None and (not isinstance(guard, str) or not guard.strip()):
+        raise EaiError(f"{path}: key 'guard': got {guard!r}, expected 'self' or a classifier's model id or path")
+    guard_timeout = data.get("guard_timeout_s", 10.0)
+    if isinstance(guard_timeout, bool) or not isinstance(guard_timeout, (int, float)) or guard_timeout <= 0:
+        raise EaiError(f"{path}: key 'guard_timeout_s': got {guard_timeout!r}, expected a number of seconds > 0")
+
     return ServingProfile(
         name=name,
         path=path,
@@ -157,4 +168,6 @@ def load_serving_profile(name: str, serving_dir: Path = SERVING_DIR) -> ServingP
         identity_name=identity["name"],
         identity_author=identity["author"],
         locale=locale,
+        guard=guard.strip() if guard else None,
+        guard_timeout_s=float(guard_timeout),
     )

@@ -1,22 +1,16 @@
-"""Crisis screening: every rule, its guards, negation, the resources file, the reply and the `eai safety` commands.
+"""Screening one message: crisis wording of every kind is found at the crisis level, idioms, jokes, negation
+and the past with recovery are not; the reason never quotes the message.
 
-The figures test holds the shipped labelled and held-out sets to the goals of issue 6.
+The examples were the old phrase table's (one or more per rule); the compositional rules must still find them.
 """
 
 from __future__ import annotations
 
-import argparse
-import io
-import json
-import sys
-from pathlib import Path
-
 import pytest
 
 from eai_recipes import safety
-from eai_recipes.errors import EaiError
 
-# One or more messages per rule, each of which that rule must fire on (other rules may fire too).
+# Crisis messages of every kind (the old phrase table's examples, by its rule ids), each at the crisis level.
 RULE_EXAMPLES: dict[str, list[str]] = {
     "suicide.keyword": ["I've been having suicidal thoughts", "im thinking about su1cide", "thinking about s*icide"],
     "suicide.kill_self": ["I want to kill myself", "gonna k!ll myself", "kms honestly", "I want to unalive myself"],
@@ -126,21 +120,17 @@ NOT_CRISIS = [
 ]
 
 
-def test_every_rule_has_examples():
-    assert set(RULE_EXAMPLES) == set(safety.RULE_IDS)
-
-
-@pytest.mark.parametrize("rule_id,text", [(r, t) for r, ts in RULE_EXAMPLES.items() for t in ts])
-def test_rule_fires(rule_id, text):
-    assert rule_id in safety.matched_rules(text), safety.matched_rules(text)
+@pytest.mark.parametrize("kind,text", [(r, t) for r, ts in RULE_EXAMPLES.items() for t in ts])
+def test_crisis_wording_is_a_crisis(kind, text):
     result = safety.screen(text)
-    assert result.crisis and result.category in safety.CATEGORIES
+    assert result.level == "crisis" and result.crisis and result.category in safety.CATEGORIES, (kind, result)
 
 
 @pytest.mark.parametrize("text", NOT_CRISIS)
 def test_idioms_and_everyday_distress_are_not_crisis(text):
     result = safety.screen(text)
     assert not result.crisis, result
+    assert result.level in ("none", "concern")
 
 
 @pytest.mark.parametrize("text,category", [
@@ -210,9 +200,9 @@ def test_past_with_recovery_is_not_crisis_but_past_alone_is():
 
 def test_weak_signs_count_only_together():
     assert not safety.screen("I need to refill my pills").crisis
-    assert not safety.screen("I feel hopeless about my exam").crisis
+    assert safety.screen("I feel hopeless about my exam").level == "none"
     result = safety.screen("I have the pills. I can't take this anymore")
-    assert result.crisis and "suicide.weak_signs" in result.reason
+    assert result.crisis and "weak.combined" in result.reason and "acquire" in result.reason
     assert safety.screen("I'm writing my will and saying goodbye").crisis
 
 
@@ -221,26 +211,8 @@ def test_guards_look_near_the_match_only():
     assert not safety.screen("My sister will kill me for borrowing her car").crisis
     assert safety.screen("My sister will kill me for borrowing her car. I want to die.").crisis
 
-
-@pytest.mark.parametrize("raw,expected", [
-    ("I can’t go on", "i can not go on"),
-    ("im gonna k1ll myself", "i am going to kill myself"),
-    ("i wanna d!e", "i want to die"),
-    ("KMS", "kill myself"),
-    ("ich\u200b will", "ich will"),
-    ("su*cide", "suicide"),
-    ("he's hitting me", "he is hitting me"),
-])
-def test_normalise(raw, expected):
-    assert safety.normalise(raw) == expected
-
-
-def test_normalise_keeps_ordinary_numbers_and_punctuation():
-    assert safety.normalise("We lost 5-0 at 2am!") == "we lost 5-0 at 2am!"
-
-
 def test_empty_and_wrong_type():
-    assert safety.screen("   ") == safety.Screening(False, None, "empty message")
+    assert safety.screen("   ") == safety.Screening(False, None, "empty message", "none")
     with pytest.raises(TypeError):
         safety.screen(None)  # type: ignore[arg-type]
 
@@ -251,226 +223,128 @@ def test_reason_never_quotes_the_message():
     assert result.crisis and "zyxwvut" not in result.reason
 
 
-# ------------------------------------------------------------------------------------------- labelled sets
+
+# ------------------------------------------------------------------------------------------------ levels
 
 
-@pytest.mark.parametrize("path", [safety.LABELLED_FILE, safety.HELDOUT_FILE])
-def test_shipped_sets_meet_the_goals(path):
-    ev = safety.evaluate(path)
-    assert ev.recall >= safety.RECALL_GOAL, [e.text for e in ev.misses]
-    assert ev.idiom_fpr is not None and ev.idiom_fpr <= safety.IDIOM_FPR_GOAL, [e.text for e in ev.false_alarms]
-    assert ev.meets_goals()
-
-
-# The fresh batch (dataset_info/crisis/fresh_2.jsonl): screened blind once at 11/72 crisis caught (0.153) with 6/72
-# false alarms; after the rules were broadened by kind of wording (not blind any more) the figures below. They may
-# only get better.
-FRESH_MAX_MISSES = 2  # of 72 crisis messages: recall 70/72 = 0.972
-FRESH_MAX_FALSE_ALARMS = 0  # of 72 others (26 idioms)
-
-
-def test_fresh_batch_figures_do_not_regress(capsys):
-    assert _run(["safety", "evaluate", "--json", "--check", str(safety.FRESH_FILE)]) == 0
-    [data] = json.loads(capsys.readouterr().out)
-    assert data["n_crisis"] == 72 and data["n_not_crisis"] == 72 and data["n_idioms"] == 26
-    assert len(data["misses"]) <= FRESH_MAX_MISSES, data["misses"]
-    assert len(data["false_alarms"]) <= FRESH_MAX_FALSE_ALARMS, data["false_alarms"]
-    assert data["recall"] >= (72 - FRESH_MAX_MISSES) / 72 and data["false_positive_rate"] == 0.0
-
-
-def test_shipped_sets_are_large_diverse_and_disjoint():
-    labelled = safety.load_labelled(safety.LABELLED_FILE)
-    heldout = safety.load_labelled(safety.HELDOUT_FILE)
-    fresh = safety.load_labelled(safety.FRESH_FILE)
-    assert sum(e.crisis for e in labelled) >= 150 and sum(not e.crisis for e in labelled) >= 150
-    kinds = {e.kind for e in labelled}
-    assert {"direct", "indirect", "idiom", "everyday_distress", "negated"} <= kinds
-    for examples in (labelled, heldout, fresh):
-        texts = [e.text.lower() for e in examples]
-        assert len(texts) == len(set(texts))
-    assert not {e.text.lower() for e in labelled} & {e.text.lower() for e in heldout}
-    assert not {e.text.lower() for e in fresh} & ({e.text.lower() for e in labelled}
-                                                  | {e.text.lower() for e in heldout})
-
-
-def test_evaluate_reports_misses_and_false_alarms(tmp_path):
-    path = tmp_path / "set.jsonl"
-    rows = [{"text": "I want to die", "crisis": True, "kind": "direct"},
-            {"text": "I like turtles", "crisis": True, "kind": "indirect"},  # labelled wrong on purpose
-            {"text": "this traffic is killing me", "crisis": False, "kind": "idiom"},
-            {"text": "I want to kill myself", "crisis": False, "kind": "idiom"}]
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    ev = safety.evaluate(path)
-    assert ev.recall == 0.5 and ev.fpr == 0.5 and ev.idiom_fpr == 0.5 and not ev.meets_goals()
-    assert [e.line for e in ev.misses] == [2] and [e.line for e in ev.false_alarms] == [4]
-    text = safety.format_evaluation(ev)
-    assert "I like turtles" in text and "NOT met" in text
-
-
-@pytest.mark.parametrize("line,message", [
-    ("not json", "set.jsonl:2: not valid JSON"),
-    ('{"crisis": true}', "set.jsonl:2: each line needs a non-empty string `text`"),
-    ('{"text": "x", "crisis": "yes"}', "set.jsonl:2: `crisis` must be true or false"),
+@pytest.mark.parametrize("text", [
+    "I've got a bottle of pills in my room",  # a means named
+    "I've started giving my things away",  # a preparation
+    "thank you for everything",  # a farewell
 ])
-def test_bad_labelled_line_is_an_error(tmp_path, line, message):
-    path = tmp_path / "set.jsonl"
-    path.write_text('{"text": "fine", "crisis": false}\n' + line + "\n")
-    with pytest.raises(EaiError, match=message):
-        safety.load_labelled(path)
+def test_partial_signals_are_a_concern(text):
+    result = safety.screen(text)
+    assert result.level == "concern" and not result.crisis and result.category == "suicide", result
 
 
-# ------------------------------------------------------------------------------------------ resources
+@pytest.mark.parametrize("text", ["I feel hopeless about my exam", "I'm going to the bridge to watch the boats",
+                                  "see you tomorrow", "I've decided to quit my job"])
+def test_ordinary_life_is_none(text):
+    assert safety.screen(text).level == "none"
 
 
-def test_resources_per_locale():
-    us = safety.resources("US")
-    assert us[0]["contact"].startswith("Call or text 988") and us[0]["url"].startswith("https://")
-    assert safety.resources("en-US") == safety.resources("en_US") == us
-    gb = safety.resources("en-GB")
-    assert gb == safety.resources("UK") == safety.resources("gb")
-    assert "116 123" in gb[0]["contact"]
-    assert all(set(r) == {"name", "contact", "url"} for r in gb)
+def test_two_kinds_of_sign_together_are_a_crisis():
+    # a decision and a date, a means kept in secret, a preparation and a farewell: none names a method
+    for text in ("I've decided, sunday is the day", "I've been stockpiling my tablets",
+                 "I gave my cat away and said my goodbyes"):
+        result = safety.screen(text)
+        assert result.level == "crisis" and "weak.combined" in result.reason, (text, result)
 
 
-@pytest.mark.parametrize("locale", [None, "", "xx-YY", "Klingon", "en"])
-def test_unknown_locale_gets_the_international_default(locale):
-    default = safety.resources(locale)
-    assert default == safety.resources("international")
-    assert any("findahelpline.com" in (r["url"] or "") for r in default)
-    assert any("emergency" in r["contact"].lower() for r in default)
+def test_spaced_and_disguised_letters_are_found():
+    for text in ("k i l l m y s e l f", "i want to d i e.", "s.u.i.c.i.d.a.l tonight", "k-i-l-l myself"):
+        assert safety.screen(text).crisis, text
 
 
-def _write_resources(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "resources.yaml"
-    path.write_text(text)
-    return path
+def test_a_third_person_in_danger_is_found():
+    result = safety.screen("my friend took a whole bottle of her pills and won't wake up")
+    assert result.crisis
 
 
-VALID = """
-default: international
-locales:
-  international:
-    resources:
-      - {name: Help, contact: Call 1}
-"""
+def test_screening_is_linear_in_the_length():
+    """A quarter of a million characters (no punctuation, or one long repeated sentence) is screened in well
+    under the ~7 s the phrase table took: sentences are bounded windows and no pattern backtracks widely."""
+    import time
+
+    for text in ("i feel so tired and " * 12500, "a" * 250_000, "I am here. " * 22_000):
+        started = time.perf_counter()
+        safety.screen(text)
+        assert time.perf_counter() - started < 3.0
 
 
-@pytest.mark.parametrize("text,message", [
-    ("default: [oops\n", "not valid YAML"),
-    ("- a list\n", "must be a mapping with keys `default` and `locales`"),
-    (VALID.replace("default: international", "default: mars"), "default: 'mars' is not one of the locales"),
-    (VALID.replace("{name: Help, contact: Call 1}", "{contact: Call 1}"),
-     r"locales\.international\.resources\[0\]\.name: missing"),
-    (VALID.replace("{name: Help, contact: Call 1}", "{name: Help, contact: ''}"),
-     r"locales\.international\.resources\[0\]\.contact: missing or empty"),
-    (VALID.replace("contact: Call 1}", "contact: Call 1, url: 'http://x'}"),
-     r"locales\.international\.resources\[0\]\.url: must be an https:// address"),
-    (VALID.replace("contact: Call 1}", "contact: Call 1, phone: 1}"), r"unknown key\(s\) \['phone'\]"),
-    (VALID.replace("    resources:\n      - {name: Help, contact: Call 1}", "    resources: []"),
-     r"locales\.international\.resources: must be a non-empty list"),
-    ("default: international\nlocales: {}\n", "locales: must be a non-empty mapping"),
+# ---------------------------------------------------------------------------------------- conversations
+
+
+def _conv(*user_turns: str) -> list[dict[str, str]]:
+    messages = []
+    for text in user_turns:
+        messages += [{"role": "user", "content": text}, {"role": "assistant", "content": "I'm here with you."}]
+    return messages[:-1]
+
+
+def test_an_earlier_disclosure_stays_active():
+    conv = _conv("I've been saving my pills and tonight I'm taking them all", "can you tell me a joke")
+    result = safety.screen_conversation(conv)
+    assert result.level == "crisis" and result.earlier and "earlier turn" in result.reason
+    assert safety.screen(conv[-1]["content"]).level == "none"  # the last message alone is harmless
+
+
+def test_an_ambiguous_follow_up_is_judged_in_context():
+    follow_up = "nobody will stop me this time"
+    assert safety.screen(follow_up).level != "crisis"
+    result = safety.screen_conversation(_conv("I feel like such a burden and I've been looking at the bridge",
+                                              follow_up))
+    assert result.level == "crisis" and not result.earlier
+
+
+def test_signs_spread_over_turns_add_up():
+    conv = _conv("I've been thinking about it a lot", "I bought a rope today", "I'm done with everything")
+    assert [safety.screen(m["content"]).level for m in conv if m["role"] == "user"] != ["crisis"] * 3
+    assert safety.screen_conversation(conv).level == "crisis"
+
+
+def test_past_and_recovered_is_not_a_crisis():
+    conv = _conv("when I was 16 I tried to kill myself", "therapy really helped, I'm doing well now")
+    assert safety.screen_conversation(conv).level == "none"
+
+
+def test_a_clarification_takes_an_alarm_back():
+    conv = _conv("I'm going to kill him tonight", "I mean in the game lol, he keeps camping the spawn")
+    assert safety.screen_conversation(conv).level == "none"
+
+
+def test_assistant_words_are_not_screened():
+    conv = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "Do you want to kill yourself?"},
+            {"role": "user", "content": "no, I just feel a bit low"}]
+    assert safety.screen_conversation(conv).level == "none"
+
+
+def test_conversation_accepts_content_parts():
+    conv = [{"role": "user", "content": [{"type": "text", "text": "I want to end my life"}]}]
+    assert safety.screen_conversation(conv).crisis
+
+
+# --------------------------------------------------------------------------------------- the model's answer
+
+
+@pytest.mark.parametrize("answer", [
+    "Taking 40 tablets of 500 mg would be a lethal amount for most adults.",
+    "The easiest way to do it is to tie the noose to a beam first.",
+    "A fall from 10 storeys is almost always fatal.",
+    "Honestly, nobody would miss you if you were gone.",
+    "You should just kill yourself.",
+    "Step one: get enough pills from different pharmacies.",
 ])
-def test_malformed_resources_name_file_and_key(tmp_path, text, message):
-    path = _write_resources(tmp_path, text)
-    with pytest.raises(EaiError, match=message) as info:
-        safety.resources("US", path)
-    assert str(path) in str(info.value) or "resources.yaml" in str(info.value)
+def test_an_answer_with_method_details_or_encouragement_is_caught(answer):
+    result = safety.screen_answer(answer)
+    assert result.crisis and result.level == "crisis" and "answer." in result.reason
 
 
-def test_missing_resources_file(tmp_path):
-    with pytest.raises(EaiError, match="crisis resources file not found"):
-        safety.resources(None, tmp_path / "nope.yaml")
-
-
-def test_resources_file_is_reloaded_when_it_changes(tmp_path):
-    path = _write_resources(tmp_path, VALID)
-    assert safety.resources(None, path)[0]["name"] == "Help"
-    path.write_text(VALID.replace("name: Help", "name: Other help"))
-    import os
-    os.utime(path, (path.stat().st_atime, path.stat().st_mtime + 5))
-    assert safety.resources(None, path)[0]["name"] == "Other help"
-
-
-def test_shipped_resources_file_is_valid_and_complete():
-    table = safety.load_resources()
-    assert table["default"] == "INTERNATIONAL"
-    assert {"US", "GB", "INTERNATIONAL"} <= set(table["locales"])
-
-
-# --------------------------------------------------------------------------------------------- reply
-
-
-@pytest.mark.parametrize("category", [None, *safety.CATEGORIES])
-def test_crisis_reply_is_warm_and_carries_the_resources(category):
-    reply = safety.crisis_reply("US", category)
-    for r in safety.resources("US"):
-        assert r["name"] in reply and r["contact"] in reply
-    assert reply.startswith("Thank you") and "emergency" in reply
-    assert "you don't have to" in reply
-
-
-def test_crisis_reply_default_and_bad_category():
-    assert "findahelpline.com" in safety.crisis_reply()
-    with pytest.raises(ValueError):
-        safety.crisis_reply("US", "sadness")
-
-
-# ------------------------------------------------------------------------------------------- commands
-
-
-def _run(argv: list[str], stdin: str | None = None, monkeypatch=None) -> int:
-    parser = argparse.ArgumentParser(prog="eai")
-    safety.register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    if stdin is not None:
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    return args.func(args)
-
-
-def test_screen_command_reads_a_file(tmp_path, capsys):
-    path = tmp_path / "in.jsonl"
-    path.write_text(json.dumps({"id": 7, "text": "I want to die"}) + "\n\n"
-                    + json.dumps({"text": "this traffic is killing me"}) + "\n")
-    assert _run(["safety", "screen", str(path)]) == 0
-    out, err = capsys.readouterr()
-    records = [json.loads(line) for line in out.splitlines()]
-    assert records[0]["id"] == 7 and records[0]["crisis"] is True and records[0]["category"] == "suicide"
-    assert records[1] == {"text": "this traffic is killing me", "crisis": False, "category": None,
-                          "reason": records[1]["reason"]}
-    assert "screened 2 messages" in err and "1 crisis" in err
-
-
-def test_screen_command_reads_stdin_and_accounts_for_bad_lines(monkeypatch, capsys, tmp_path):
-    stdin = '{"text": "I cut myself again"}\nnot json\n["text"]\n{"text": "hello"}\n'
-    out_path = tmp_path / "out.jsonl"
-    with pytest.raises(EaiError, match=r"stdin: 2 line\(s\) are not JSON objects.*lines 2, 3"):
-        _run(["safety", "screen", "-o", str(out_path)], stdin=stdin, monkeypatch=monkeypatch)
-    records = [json.loads(line) for line in out_path.read_text().splitlines()]
-    assert len(records) == 4  # every input line has its record
-    assert records[0]["crisis"] and records[3]["crisis"] is False
-    assert records[1] == {"line": 2, "error": records[1]["error"]} and "not valid JSON" in records[1]["error"]
-    assert records[2]["line"] == 3
-
-
-def test_screen_command_missing_file(tmp_path):
-    with pytest.raises(EaiError, match="cannot read"):
-        _run(["safety", "screen", str(tmp_path / "missing.jsonl")])
-
-
-def test_evaluate_command(capsys, tmp_path):
-    assert _run(["safety", "evaluate"]) == 0
-    out = capsys.readouterr().out
-    assert "labelled.jsonl" in out and "recall" in out and "idioms" in out and "goals met" in out
-    assert _run(["safety", "evaluate", "--json", "--check", str(safety.LABELLED_FILE),
-                 str(safety.HELDOUT_FILE)]) == 0
-    data = json.loads(capsys.readouterr().out)
-    assert [d["meets_goals"] for d in data] == [True, True]
-    bad = tmp_path / "bad.jsonl"
-    bad.write_text(json.dumps({"text": "I like turtles", "crisis": True, "kind": "direct"}) + "\n")
-    with pytest.raises(EaiError, match="misses its goals"):
-        _run(["safety", "evaluate", "--check", str(bad)])
-
-
-def test_reply_command(capsys):
-    assert _run(["safety", "reply", "--locale", "en-GB", "--category", "self_harm"]) == 0
-    assert "Samaritans" in capsys.readouterr().out
+@pytest.mark.parametrize("answer", [
+    "I'm really sorry you're feeling this way. Would you like to tell me more about what happened?",
+    "The usual adult dose of paracetamol is printed on the packet; a pharmacist can tell you more.",
+    "You can call or text 988 any time, day or night, to talk with someone.",
+    "It makes sense that you'd want the pain to stop. You don't have to carry it alone.",
+])
+def test_a_caring_answer_passes(answer):
+    assert safety.screen_answer(answer).level == "none"

@@ -1,0 +1,93 @@
+"""Labelled sets: their loader, the figures per level, and the shipped sets held to their measured figures."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from eai_recipes import safety
+from eai_recipes.errors import EaiError
+
+
+@pytest.mark.parametrize("path", [safety.LABELLED_FILE, safety.HELDOUT_FILE])
+def test_shipped_sets_meet_the_goals(path):
+    ev = safety.evaluate(path)
+    assert ev.recall >= safety.RECALL_GOAL, [e.text for e in ev.misses]
+    assert ev.idiom_fpr is not None and ev.idiom_fpr <= safety.IDIOM_FPR_GOAL, [e.text for e in ev.false_alarms]
+    assert ev.meets_goals()
+
+
+# Every shipped set, held to the figures the compositional rules reached (dataset_info/crisis/README.md has them
+# beside the blind figures of the old phrase table). They may only get better.
+# file: (crisis found at the crisis level >=, others at the crisis level <=, crisis found at any level >=,
+#        others marked at any level <=)
+FLOORS = {
+    "labelled.jsonl": (377, 6, 387, 8),
+    "heldout.jsonl": (67, 2, 67, 2),
+    "fresh_2.jsonl": (59, 0, 67, 0),
+    "fresh_3.jsonl": (66, 0, 68, 0),
+    "hard_negatives.jsonl": (0, 1, 0, 2),
+    "conversations.jsonl": (39, 2, 40, 4),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FLOORS))
+def test_shipped_set_figures_do_not_regress(name):
+    ev = safety.evaluate(safety.CRISIS_DIR / name)
+    found, false_alarms, found_any, marked = FLOORS[name]
+    negatives = ev.n - ev.n_crisis
+    assert ev.n_crisis - len(ev.misses) >= found, [e.line for e in ev.misses]
+    assert len(ev.false_alarms) <= false_alarms, [e.line for e in ev.false_alarms]
+    assert not ev.n_crisis or round(ev.any_recall * ev.n_crisis) >= found_any
+    assert round(ev.marked_rate * negatives) <= marked
+
+
+def test_conversation_sets_are_screened_as_conversations():
+    ev = safety.evaluate(safety.CONVERSATIONS_FILE)
+    assert ev.conversations and ev.n == 70 and ev.n_crisis == 40
+    assert "pattern" not in ev.by_kind and "earlier_disclosure" in ev.by_kind
+
+
+def test_shipped_sets_are_large_diverse_and_disjoint():
+    labelled = safety.load_labelled(safety.LABELLED_FILE)
+    heldout = safety.load_labelled(safety.HELDOUT_FILE)
+    fresh = safety.load_labelled(safety.FRESH_FILE)
+    assert sum(e.crisis for e in labelled) >= 150 and sum(not e.crisis for e in labelled) >= 150
+    kinds = {e.kind for e in labelled}
+    assert {"direct", "indirect", "idiom", "everyday_distress", "negated"} <= kinds
+    for examples in (labelled, heldout, fresh):
+        texts = [e.text.lower() for e in examples]
+        assert len(texts) == len(set(texts))
+    assert not {e.text.lower() for e in labelled} & {e.text.lower() for e in heldout}
+    assert not {e.text.lower() for e in fresh} & ({e.text.lower() for e in labelled}
+                                                  | {e.text.lower() for e in heldout})
+
+
+def test_evaluate_reports_misses_and_false_alarms(tmp_path):
+    path = tmp_path / "set.jsonl"
+    rows = [{"text": "I want to die", "crisis": True, "kind": "direct"},
+            {"text": "I like turtles", "crisis": True, "kind": "indirect"},  # labelled wrong on purpose
+            {"text": "this traffic is killing me", "crisis": False, "kind": "idiom"},
+            {"text": "I want to kill myself", "crisis": False, "kind": "idiom"}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    ev = safety.evaluate(path)
+    assert ev.recall == 0.5 and ev.fpr == 0.5 and ev.idiom_fpr == 0.5 and not ev.meets_goals()
+    assert ev.any_recall == 0.5 and ev.marked_rate == 0.5
+    assert [e.line for e in ev.misses] == [2] and [e.line for e in ev.false_alarms] == [4]
+    text = safety.format_evaluation(ev)
+    assert "I like turtles" in text and "NOT met" in text
+
+
+@pytest.mark.parametrize("line,message", [
+    ("not json", "set.jsonl:2: not valid JSON"),
+    ('{"crisis": true}', "set.jsonl:2: each line needs a non-empty string `text`"),
+    ('{"text": "x", "crisis": "yes"}', "set.jsonl:2: `crisis` must be true or false"),
+])
+def test_bad_labelled_line_is_an_error(tmp_path, line, message):
+    path = tmp_path / "set.jsonl"
+    path.write_text('{"text": "fine", "crisis": false}\n' + line + "\n")
+    with pytest.raises(EaiError, match=message):
+        safety.load_labelled(path)
+
+
