@@ -366,8 +366,8 @@ def model_card(info: RunInfo) -> str:
         front_matter=_front_matter(info), marker=CARD_MARKER, name=parameters.get("name", "EAI"),
         author=parameters.get("author", ""), method=method, base_model=info.base_model, run=info.name,
         local_base=info.is_tiny or info.base_is_local, is_tiny=info.is_tiny,
-        offline=parameters.get("mode") == "offline", crisis_lines=crisis_lines_summary(),  # the one resources file: the card never disagrees with the server
-        sources=rows,
+        # crisis lines from the one resources file, so that the card never disagrees with the server
+        offline=parameters.get("mode") == "offline", crisis_lines=crisis_lines_summary(), sources=rows,
         undeclared=[k for k, s in sources if "none" in str(s.get("licence", "")).lower()],
         manifest_path=info.manifest_path.as_posix(), training=training,
         evaluation=None if info.metrics is None else _card_evaluation(info, decoding(info.metrics)),
