@@ -30,9 +30,10 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -234,8 +235,7 @@ SHORT_PROMPTS = [
 
 
 def _words(n: int, offset: int = 0) -> str:
-    vocab = ("you feel tired and that is okay . it helps to talk with someone you trust about what is hard , "
-             "one small step at a time").split()
+    vocab = ["you", "feel", "tired", "and", "that", "is", "okay", ".", "it", "helps", "to", "talk", "with", "someone", "you", "trust", "about", "what", "is", "hard", ",", "one", "small", "step", "at", "a", "time"]
     return " ".join(vocab[(i + offset) % len(vocab)] for i in range(n))
 
 
@@ -841,7 +841,7 @@ def run_gpu_check(out: Path = OUT_DIR, *, layers: list[int] | None = None, budge
                   shape=shape or PHI4, shape_steps=shape_steps, cutoff=cutoff, extra_sets=dict(extra_sets or {}))
     if wheel_dir is not None:
         ctx.facts["wheel_dir"] = wheel_dir.resolve()
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     steps = select(plan(layers), only)
     # The report is rewritten after every step (and mirrored to EAI_GPU_CHECK_MIRROR, which scripts/gpu-check.sh
     # points at the device tool's $OUT), so a run stopped from outside still leaves what it measured.
