@@ -134,7 +134,8 @@ def main() -> int:
         print(f"{'':<34} {size:>10,} {t:>10.1f} {1000 * t / size:>12.2f}")
 
     answer = ("I hear you, and it makes sense that you feel this way. " * 6 + "<|im_end|>").strip()
-    for name, fn in (("safety.screen_answer", safety.screen_answer), ("textguard.clean_output", textguard.clean_output)):
+    for name, fn in (("safety.screen_answer", safety.screen_answer),
+                     ("textguard.clean_output", textguard.clean_output)):
         t = _times_ms(fn, [answer] * 50, repeat)
         print(f"{name:<34} {f'answer ({len(answer)} chars)':<40} {_pct(t, 0.5):>9.3f} {_pct(t, 0.99):>9.3f}")
     t = _times_ms(textguard.neutralise_special_tokens, messages, repeat)

@@ -286,7 +286,8 @@ def test_phi4_shaped_two_layers_train_one_qlora_step_on_cpu(tmp_path, tiny_model
     assert f["steps"] == 1 and f["layers"] == 2 and f["cutoff"] == 32 and f["tokens"] > 0 and f["tokens_per_s"] > 0
     train = (work / "runs" / "shape" / "shape-train-paper-L2" / "train.yaml").read_text()
     assert "quantization_bit: 4" in train and "model_name_or_path: models/phi4-shape-L2" in train
-    adapter = json.loads((work / "runs" / "shape" / "shape-train-paper-L2" / "adapter" / "adapter_config.json").read_text())
+    adapter_dir = work / "runs" / "shape" / "shape-train-paper-L2" / "adapter"
+    adapter = json.loads((adapter_dir / "adapter_config.json").read_text())
     assert set(adapter["target_modules"]) >= {"qkv_proj", "o_proj", "gate_up_proj", "down_proj"}
     assert ctx.facts["points"][("paper", "train")][2] is r.figures  # what the fit reads, as "train"
 
@@ -320,7 +321,8 @@ def test_gather_recognises_files_already_downloaded(tmp_path):
     for name in ("llamafactory-0.9.5-py3-none-any.whl", "python_dateutil-4.0.0-py3-none-any.whl",
                  "pydantic_core-2.41.4-cp311-cp311-manylinux_2_17_x86_64.whl"):
         (tmp_path / name).write_bytes(b"")
-    assert [p.name for p in wheels._files_of(tmp_path, "llamafactory", "0.9.5")] == ["llamafactory-0.9.5-py3-none-any.whl"]
+    assert [p.name for p in wheels._files_of(tmp_path, "llamafactory", "0.9.5")] == [
+        "llamafactory-0.9.5-py3-none-any.whl"]
     assert len(wheels._files_of(tmp_path, "python-dateutil", "4.0.0")) == 1
     assert len(wheels._files_of(tmp_path, "pydantic", "2.41.4")) == 0  # pydantic-core is another package
 
@@ -330,8 +332,8 @@ def test_the_report_is_written_after_every_step_and_mirrored(tmp_path, monkeypat
 
     def fake_plan(layers):
         def one(ctx, r):
-            seen.append(json.loads((ctx.out / "report.json").read_text())["counts"] if (ctx.out / "report.json").exists()
-                        else None)
+            report = ctx.out / "report.json"
+            seen.append(json.loads(report.read_text())["counts"] if report.exists() else None)
             r.figures["n"] = len(seen)
         return [check.Step("a", "a", "tiny", one), check.Step("b", "b", "tiny", one)]
 

@@ -78,8 +78,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = p.add_subparsers(dest="gpu_check_command", metavar="ACTION")
     w = sub.add_parser("wheels", help="download the wheels the GPU machine lacks (needs PyPI)",
                        description="pip download --no-deps, for CPython 3.11 manylinux x86_64, of llamafactory==0.9.5, "
-                                   "bitsandbytes and the rest the GPU machine lacks, at constraints.txt's pins (else the "
-                                   "version installed here), into parts of at most --part-mib MiB with a manifest.")
+                                   "bitsandbytes and the rest the GPU machine lacks, at constraints.txt's pins (else "
+                                   "the version installed here), into parts of at most --part-mib MiB with a "
+                                   "manifest.")
     w.add_argument("--dest", default="wheels/gpu", help="folder (default: %(default)s)")
     w.add_argument("--part-mib", type=int, default=60, help="largest part in MiB (default: %(default)s)")
     w.set_defaults(func=cmd_wheels)

@@ -458,9 +458,11 @@ def format_summary(summary: dict[str, Any]) -> str:
     for dim, base in summary["models"]["base"].items():
         eai = summary["models"]["eai"][dim]
         if "counts" in base:
-            cell = lambda s: ", ".join(f"{k} {v}" for k, v in s["counts"].items()) + f" ({s['n']})"
+            def cell(s):
+                return ", ".join(f"{k} {v}" for k, v in s["counts"].items()) + f" ({s['n']})"
         else:
-            cell = lambda s: f"{f(s['mean'])} [{f(s['low'])}, {f(s['high'])}] ({s['n']})"
+            def cell(s):
+                return f"{f(s['mean'])} [{f(s['low'])}, {f(s['high'])}] ({s['n']})"
         lines.append(f"| {dim} | {cell(base)} | {cell(eai)} |")
     u = summary["unparsable"]
     lines.append("")

@@ -235,7 +235,8 @@ SHORT_PROMPTS = [
 
 
 def _words(n: int, offset: int = 0) -> str:
-    vocab = ["you", "feel", "tired", "and", "that", "is", "okay", ".", "it", "helps", "to", "talk", "with", "someone", "you", "trust", "about", "what", "is", "hard", ",", "one", "small", "step", "at", "a", "time"]
+    vocab = ["you", "feel", "tired", "and", "that", "is", "okay", ".", "it", "helps", "to", "talk", "with", "someone",
+             "you", "trust", "about", "what", "is", "hard", ",", "one", "small", "step", "at", "a", "time"]
     return " ".join(vocab[(i + offset) % len(vocab)] for i in range(n))
 
 
@@ -294,7 +295,8 @@ def _read_json(path: Path) -> dict[str, Any]:
 def _attention_used(log: Path) -> str | None:
     text = log.read_text(errors="replace")
     for marker, name in (("Using FlashAttention-2", "fa2"), ("Using torch SDPA", "sdpa"),
-                         ("Using vanilla attention", "eager"), ("FlashAttention-2 is not installed", "sdpa (fa2 missing)")):
+                         ("Using vanilla attention", "eager"),
+                         ("FlashAttention-2 is not installed", "sdpa (fa2 missing)")):
         if marker in text:
             return name
     return None
@@ -505,7 +507,8 @@ def step_tiny_predict_vllm(ctx: Context, r: StepResult) -> None:
 
 
 def step_tiny_export(ctx: Context, r: StepResult) -> None:
-    rendered = ctx.facts.get("tiny_runs", {}).get("tiny-qlora-bf16") or ctx.facts.get("tiny_runs", {}).get("tiny-qlora-fp16")
+    tiny_runs = ctx.facts.get("tiny_runs", {})
+    rendered = tiny_runs.get("tiny-qlora-bf16") or tiny_runs.get("tiny-qlora-fp16")
     if rendered is None:
         raise Skip("no tiny adapter: both tiny QLoRA steps failed or were skipped")
     child = run_child(ctx, r.name, _lf(ctx, "export", rendered.files["export"]), 150, probe=False)
@@ -747,7 +750,8 @@ def plan(layers: list[int]) -> list[Step]:
              ("environment", "tiny-model")),
         Step("tiny-qlora-fp16", "tiny: QLoRA 4-bit on CUDA, fp16 + upcast layer norms (the T4 path)", "tiny",
              step_tiny_fp16, 150, ("environment", "tiny-model")),
-        Step("tiny-fa2", "tiny: QLoRA with FlashAttention-2", "tiny", step_tiny_fa2, 150, ("environment", "tiny-model")),
+        Step("tiny-fa2", "tiny: QLoRA with FlashAttention-2", "tiny", step_tiny_fa2, 150,
+             ("environment", "tiny-model")),
         Step("tiny-resume", "tiny: one step, then resume to two from checkpoint-1", "tiny", step_tiny_resume, 240,
              ("environment", "tiny-model")),
         Step("tiny-predict-hf", "tiny: predict with transformers (greedy, fp32)", "tiny", step_tiny_predict_hf, 150,
@@ -820,15 +824,16 @@ def require_gpu() -> None:
 
     if _no_nvidia_driver() or not has_cuda():
         raise EaiError("gpu-check needs a CUDA GPU and this machine has none (no NVIDIA driver, or "
-                       "torch.cuda.is_available() is False). It is meant for a machine lent with a GPU, for a few minutes, offline: see "
-                       f"{README_POINTER}. On a CPU, `make demo` runs the whole pipeline on the tiny model, and "
-                       "`eai gpu-check --plan` lists what the check would run.")
+                       "torch.cuda.is_available() is False). It is meant for a machine lent with a GPU, for a few "
+                       f"minutes, offline: see {README_POINTER}. On a CPU, `make demo` runs the whole pipeline on "
+                       "the tiny model, and `eai gpu-check --plan` lists what the check would run.")
 
 
 def run_gpu_check(out: Path = OUT_DIR, *, layers: list[int] | None = None, budget_s: float = DEFAULT_BUDGET_S,
                   only: list[str] | None = None, wheel_dir: Path | None = None, allow_cpu: bool = False,
                   shape=None, shape_steps: int = SHAPE_STEPS, cutoff: int | None = None,
-                  extra_sets: dict[str, Any] | None = None, echo: Callable[[str], None] | None = None) -> dict[str, Any]:
+                  extra_sets: dict[str, Any] | None = None,
+                  echo: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Run the check; write report.json, report.md and calibration.yaml under `out`; return the report."""
     if not allow_cpu:
         require_gpu()
@@ -936,7 +941,8 @@ def report_markdown(report: dict[str, Any]) -> str:
         lines.append(f"| {s['name']} | {s['status']} | {s['seconds']:.1f}s | {detail.replace('|', '/')} |")
     if report.get("verdicts"):
         lines += ["", f"## Extrapolated to {fit.TARGET_LAYERS} layers (Phi-4), per profile", "",
-                  "| profile | phase | peak allocated | peak reserved | tokens/s | verdict |", "|---|---|---|---|---|---|"]
+                  "| profile | phase | peak allocated | peak reserved | tokens/s | verdict |",
+                  "|---|---|---|---|---|---|"]
         for v in report["verdicts"]:
             speed = report["fits"].get(f"{v['profile']}/{v['phase']}", {}).get("speed", {})
             reserved = f"{v['reserved_gib']:.1f} GiB" if v["reserved_gib"] is not None else "?"

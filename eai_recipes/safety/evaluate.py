@@ -109,7 +109,9 @@ class Evaluation:
     conversations: bool = False
 
     def meets_goals(self) -> bool:
-        return (self.n_crisis == 0 or self.recall >= RECALL_GOAL) and (self.idiom_fpr is None or self.idiom_fpr <= IDIOM_FPR_GOAL)
+        return (self.n_crisis == 0 or self.recall >= RECALL_GOAL) and (
+            self.idiom_fpr is None or self.idiom_fpr <= IDIOM_FPR_GOAL
+        )
 
     def counts(self) -> dict[str, str]:
         def show(rate: float, n: int) -> str:

@@ -33,7 +33,8 @@ KIN = alt("mom", "mum", "mother", "mommy", "mama", "dad", "father", "daddy", "pa
           "doctor", "guardian", "foster (?:dad|mom|mum|parents?)")
 # Another person as the one at risk or as a target.
 OTHER = alt(r"(?:my|our|his|her|their|the|a|this|that) (?:\w+ )?" + KIN, r"(?:his|her|their|the|my \w+'s) "
-            r"(?:house|home|car|school|office|place)", r"(?:his|her|their) (?:head|face|skull|neck|throat)", r"(?:the |those |these |all )?(?:people|everyone|kids|"
+            r"(?:house|home|car|school|office|place)", r"(?:his|her|their) (?:head|face|skull|neck|throat)",
+            r"(?:the |those |these |all )?(?:people|everyone|kids|"
             r"students|men|women|girls|boys)", "him", "her", "them", "someone",
             "somebody", "anyone", "anybody", "everyone", "everybody", "people", "others", "other people", "he",
             "she", "they", r"(?:a|the|this|that|some) (?:man|guy|woman|girl|boy|kid|person|stranger|student|"
@@ -41,7 +42,8 @@ OTHER = alt(r"(?:my|our|his|her|their|the|a|this|that) (?:\w+ )?" + KIN, r"(?:hi
 # A person who may be dangerous to the writer.
 PERP = alt("he", "she", "they", r"(?:my|our|the|her|his) (?:\w+ )?" + KIN, "someone", "somebody",
            r"(?:a|the|this|that|some) (?:man|guy|woman|stranger|person|gang|group)", "people", "this (?:man|guy)")
-VICTIM = alt("me", "us", r"(?:our|my) (?:house|home|flat|car)", r"(?:the|our) (?:kids|children|baby|family)", r"my (?:kids?|children|baby|son|daughter|family|mum|mom|dad|sister|brother|dog|cat)",
+VICTIM = alt("me", "us", r"(?:our|my) (?:house|home|flat|car)", r"(?:the|our) (?:kids|children|baby|family)",
+             r"my (?:kids?|children|baby|son|daughter|family|mum|mom|dad|sister|brother|dog|cat)",
              "my body")
 THIRD_SELF = alt("himself", "herself", "themselves", "themself", r"(?:his|her|their) (?:own )?life")
 
@@ -49,8 +51,10 @@ THIRD_SELF = alt("himself", "herself", "themselves", "themself", r"(?:his|her|th
 
 # Ending one's own life, said outright or by a common euphemism.
 DIE = alt("die", "dying", r"(?:log|clock|check|sign|tap|bow)\w* (?:out|off) (?:of |from )?(?:life|this world|"
-          r"this life|existence)", r"(?:fall|falling) asleep forever", r"jump(?:ing)?(?= *$|,| tonight| now)", r"step\w* (?:off|out in front of|in front of|onto) (?:the|a) (?:platform|ledge|edge|"
-          r"bridge|roof|tracks|train|bus)", "be dead", r"end(?:ing)? (?:it|it all|everything|things|my life|my own life)(?! with)",
+          r"this life|existence)", r"(?:fall|falling) asleep forever", r"jump(?:ing)?(?= *$|,| tonight| now)",
+          r"step\w* (?:off|out in front of|in front of|onto) (?:the|a) (?:platform|ledge|edge|"
+          r"bridge|roof|tracks|train|bus)", "be dead",
+          r"end(?:ing)? (?:it|it all|everything|things|my life|my own life)(?! with)",
           r"kill(?:ing)? myself", r"tak(?:e|ing) my (?:own )?life", "not (?:be )?(?:alive|here|around|exist)",
           r"stop(?:ping)? (?:living|existing|being alive|breathing)", r"not (?:be|being) here", "not exist",
           r"(?:go|going) away (?:permanently|forever|for good)", r"disappear(?:ing)? and never come back",
@@ -76,9 +80,12 @@ SELF_HARM = alt(r"(?:cut|burn|burnt|hurt|harm|hit|punch|scratch|bruis|bit|carv|s
                 r"self[- ]?harm\w*", r"self[- ]?injur\w*", r"(?:cut|cutting|carve|carving|burn|burning|slice|"
                 r"scratch|scratching) (?:my|into my) (?:arms?|wrists?|legs?|thighs?|skin|stomach|hips?|body)",
                 r"make myself (?:bleed|bruise|throw up|sick)", r"\bcut again\b",
-                r"(?:i|i have) cut (?:last night|yesterday|again|tonight|today|deep)", r"(?:until|till) (?:i|my \w+|it|they) "
-                r"(?:bleed|bled|bruise|bleeds|bruised|split|splits|break|crack)", r"stop (?:cutting|hurting myself|self[- ]?harming|burning "
-                r"myself)", r"(?:blade|razor|knife)s? (?:for|to) (?:cut|cutting|hurt)", r"can not stop (?:cutting|hurting "
+                r"(?:i|i have) cut (?:last night|yesterday|again|tonight|today|deep)",
+                r"(?:until|till) (?:i|my \w+|it|they) "
+                r"(?:bleed|bled|bruise|bleeds|bruised|split|splits|break|crack)",
+                r"stop (?:cutting|hurting myself|self[- ]?harming|burning "
+                r"myself)", r"(?:blade|razor|knife)s? (?:for|to) (?:cut|cutting|hurt)",
+                r"can not stop (?:cutting|hurting "
                 r"myself|burning myself|self[- ]?harming)", r"(?:started|start|go back to|went back to|back to) "
                 r"cutting", r"cutting (?:again|myself)", r"relapsed?", r"my (?:cuts|scars|wounds) (?:are|is) "
                 r"(?:fresh|new|deep|bleeding)", r"fresh (?:cuts|wounds|scars|burns)",
@@ -86,19 +93,25 @@ SELF_HARM = alt(r"(?:cut|burn|burnt|hurt|harm|hit|punch|scratch|bruis|bit|carv|s
                 r"deserve (?:to be hurt|pain|to suffer|to bleed)",
                 r"(?:want|wanting|urges?|need|needing|tempted|itch|craving) to (?:cut|burn|hurt|harm|bleed)\b(?! "
                 r"(?:back|down|the|my hair|out|off|corners|class|ties|it|them|him|her|his|their|your|someone|people))",
-                r"\bi (?:\w+ ){0,3}?(?:cut|cutting|burn\w*|hit\w*|punch\w*|bang\w*|bit|bite|biting|scratch\w*|carv\w*|slic\w*|stab\w*|"
+                r"\bi (?:\w+ ){0,3}?(?:cut|cutting|burn\w*|hit\w*|punch\w*|bang\w*|bit|bite|biting|scratch\w*|carv\w*|"
+                r"slic\w*|stab\w*|"
                 r"claw\w*|pinch\w*|pull\w*) (?:\w+ ){0,4}?(?:on |into |against |across )?(?:my|into my) (?:own )?"
                 r"(?:arms?|wrists?|legs?|thighs?|skin|stomach|hips?|body|head|face|hands?|fingers|chest|ankles?|hair)",
-                r"punish\w* myself", r"(?:stop|stopped|stopping|not) (?:eating|drinking)[\w ]{0,30}(?:on purpose|till|until|"
-                r"gives? up|to die|day \d+)", r"(?:hide|hiding|cover|covering) (?:up )?(?:the |my )?(?:marks|cuts|scars|burns|"
-                r"bruises|arms|wrists)", r"(?:nobody|no one) (?:sees|can see|notices|will see) my (?:arms|wrists|legs|thighs|"
-                r"cuts|scars)", r"(?:close|clean|treat|stitch|glue) (?:up )?(?:a|my|the) (?:deep )?(?:cut|wound|gash)s?",
+                r"punish\w* myself",
+                r"(?:stop|stopped|stopping|not) (?:eating|drinking)[\w ]{0,30}(?:on purpose|till|until|"
+                r"gives? up|to die|day \d+)",
+                r"(?:hide|hiding|cover|covering) (?:up )?(?:the |my )?(?:marks|cuts|scars|burns|"
+                r"bruises|arms|wrists)",
+                r"(?:nobody|no one) (?:sees|can see|notices|will see) my (?:arms|wrists|legs|thighs|"
+                r"cuts|scars)",
+                r"(?:close|clean|treat|stitch|glue) (?:up )?(?:a|my|the) (?:deep )?(?:cut|wound|gash)s?",
                 r"the new ones", r"making myself (?:bleed|bruise|throw up|sick)",
                 r"(?:blade|razor|lighter|knife|hammer|compass|scissors) (?:on|into|against|across|to) my")
 HARM_VERB = alt("kill", "cave", "hurt", "harm", "stab", "shoot", "strangle", "choke", "smother", "suffocate", "beat",
                 "attack", "murder", "poison", "drown", "shake", "throw", "run over", "burn", "punch", "hit",
                 "slap", "break", "snap", "torture", "rape", "batter", "destroy", "end", "get back at",
-                "make (?:him|her|them) pay", r"run (?:him|her|them|\w+) over", r"set (?:\w+ ){0,3}on fire", "cut", "kick", "bash", "smash", "push", "pushing", "punish")
+                "make (?:him|her|them) pay", r"run (?:him|her|them|\w+) over", r"set (?:\w+ ){0,3}on fire", "cut",
+                "kick", "bash", "smash", "push", "pushing", "punish")
 HARM_VERB_ED = alt("killed", "hurt", "harmed", "stabbed", "shot", "strangled", "choked", "smothered", "beat",
                    "beaten", "attacked", "raped", "hit", "punched", "kicked", "slapped", "assaulted", "abused",
                    "molested", "drugged", "spiked", "threatened", "burned", "burnt", "pushed", "shoved",
@@ -109,7 +122,8 @@ HARM_VERB_ED = alt("killed", "hurt", "harmed", "stabbed", "shot", "strangled", "
 
 # ------------------------------------------------------------------------------------- how near it is
 
-INTENT = alt("i am", "time to", r"so (?:that )?i (?:can|could|will)", "until i", r"want(?:s|ed)? to", "wanting to", "would like to", "wish (?:i could|to|i was able to)",
+INTENT = alt("i am", "time to", r"so (?:that )?i (?:can|could|will)", "until i", r"want(?:s|ed)? to", "wanting to",
+             "would like to", "wish (?:i could|to|i was able to)",
              r"(?:am |was )?going to", "will", "would", "shall", r"(?:am )?about to", r"plan(?:ning|ned|s)? (?:on|to)",
              "intend(?:ing)? to", "decided to", r"(?:am |feel )?ready to", r"need(?:s|ed)? to", r"have to",
              r"got to", r"tempted to", r"(?:thinking|thought|think|dream|dreaming|fantasi[sz]ing|obsessing|"
@@ -119,7 +133,8 @@ INTENT = alt("i am", "time to", r"so (?:that )?i (?:can|could|will)", "until i",
              "mean to", "meant to", "so ready to", "rather", "would rather", "prefer to", "want nothing more than to",
              "long to", "longing to", "wish i could just", "pray to", "hope to", "let myself", "how to",
              "the only way out is to", "easier to", "better to", "best to", r"(?:im|i am) done\W+(?:going to)?")
-WISH_DEAD = alt(r"wish (?:i (?:was|were|had) (?:never been born|never born|dead|not born|not alive|gone)|i could (?:just )?"
+WISH_DEAD = alt(r"wish (?:i (?:was|were|had) (?:never been born|never born|dead|not born|not alive|gone)|"
+                r"i could (?:just )?"
                 r"(?:die|disappear forever|not wake up|stop existing|fall asleep forever))",
                 r"(?:would|had) rather be dead", "better off dead", r"hope i (?:do not|never) wake up",
                 r"(?:hope|wish|pray) (?:that )?i (?:die|get killed|do not wake|never wake|crash|get hit)",
@@ -160,7 +175,8 @@ WISH_DEAD = alt(r"wish (?:i (?:was|were|had) (?:never been born|never born|dead|
                 r"can not promise (?:myself |you |anyone )?(?:that )?i (?:will|can|would) (?:be|stay|keep myself) safe",
                 r"(?:not|never) (?:be |feel |going to be |feeling )?safe (?:from myself|if i am (?:alone|on my own)|"
                 r"with myself|alone|around myself)", r"(?:can not|do not think i can|can) (?:be )?trust(?:ed)? "
-                r"(?:myself|alone)(?= *$| tonight| right now| now|,| any ?more| around)", r"do not trust myself", r"can not (?:guarantee|promise)[\w ]{0,20}(?:make it|"
+                r"(?:myself|alone)(?= *$| tonight| right now| now|,| any ?more| around)", r"do not trust myself",
+                r"can not (?:guarantee|promise)[\w ]{0,20}(?:make it|"
                 r"safe|through the night|be here|alive)", r"(?:do not|can not) see myself (?:getting past|making it|"
                 r"being here|being alive|alive|surviving)", r"(?:nobody|no one|you|they) (?:will|would) (?:have to|"
                 r"need to) (?:worry|deal) (?:about|with) me", r"if i (?:do not|never) wake up[\w ,]{0,30}(?:fine|"
@@ -174,23 +190,29 @@ WISH_DEAD = alt(r"wish (?:i (?:was|were|had) (?:never been born|never born|dead|
                 r"carry on|carrying on|staying|existing)", r"nothing (?:left )?to live for",
                 r"(?:do not|not) (?:want|wanna|deserve) to (?:live|be alive|exist|be here|wake up|be on this "
                 r"(?:planet|earth)|go on|see tomorrow|be around)", r"(?:nobody|no one) (?:would|will) (?:miss|notice)"
-                r" (?:me|if i (?:was|were|disappeared|died|vanished|was gone|were gone|was not))", r"(?:tired|sick|exhausted)(?: i am)? of (?:being alive|living|life|existing|waking up)",
+                r" (?:me|if i (?:was|were|disappeared|died|vanished|was gone|were gone|was not))",
+                r"(?:tired|sick|exhausted)(?: i am)? of (?:being alive|living|life|existing|waking up)",
                 r"(?:want|wish|need) my body to (?:give up|stop|shut down)",
                 r"done with (?:life|living|being alive|existing)", r"had enough of (?:life|living)",
                 r"can not (?:go on|live|keep living|keep going|do this|carry on)(?: like this| any ?more| any "
                 r"longer)+", r"(?:not|no) (?:going to|gonna) be "
                 r"(?:around|here) (?:much )?(?:longer|for long)", r"(?:death|dying) (?:would|will) be (?:a relief|"
-                r"easier|better|peaceful)", r"only way out\b(?! of (?:this|the) (?:contract|deal|job|lease))", r"(?:want|need) (?:it|this|everything|the pain|it all)"
+                r"easier|better|peaceful)", r"only way out\b(?! of (?:this|the) (?:contract|deal|job|lease))",
+                r"(?:want|need) (?:it|this|everything|the pain|it all)"
                 r" (?:all )?to (?:stop|end|be over) (?:for good|forever|permanently)", "not worth saving",
                 r"not sure (?:i want|if i want|why i should) (?:to )?(?:live|be alive|keep living|wake up)",
                 r"why (?:i am|am i) (?:even )?(?:still )?alive", r"can not see myself (?:being )?alive",
                 r"(?:if i|when i) (?:was|were|am) (?:gone|dead|not here|not around)")
-DECISION = alt(r"(?:have |i |had )decided(?= *$|,| now| it| tonight| today| that (?:it|i will|tonight|this)| to (?:do it|go "
+DECISION = alt(r"(?:have |i |had )decided(?= *$|,| now| it| tonight| today| that (?:it|i will|tonight|this)|"
+               r" to (?:do it|go "
                r"through|end))", "made (?:up )?my (?:mind|decision)", r"(?:my )?mind is made up", "decision is made",
                r"no (?:going|turning) back", "final decision", r"(?:nobody|no one|nothing) (?:will|can|is going "
-               r"to) stop me", "this time for real", r"for real this time", r"it is (?:time|my time)(?= *$|,| now)", r"it is (?:decided|settled)",
-               r"i am (?:finally |so )?ready(?= *$|,| now *$| to (?:go|die|leave|end|let go|do it|say goodbye))", "this is it", "(?:i am|am) (?:so )?done(?= *$| now *$)",
-               "not changing my mind", "at peace with (?:my decision|the decision|dying|it all|going)", "enough is enough",
+               r"to) stop me", "this time for real", r"for real this time", r"it is (?:time|my time)(?= *$|,| now)",
+               r"it is (?:decided|settled)",
+               r"i am (?:finally |so )?ready(?= *$|,| now *$| to (?:go|die|leave|end|let go|do it|say goodbye))",
+               "this is it", "(?:i am|am) (?:so )?done(?= *$| now *$)",
+               "not changing my mind", "at peace with (?:my decision|the decision|dying|it all|going)",
+               "enough is enough",
                "i am sure now", "not backing out", r"going through with it", r"follow(?:ing)? through",
                r"(?:set|picked|chose|chosen) (?:a|the) (?:date|day|spot|place|bridge|way|time)(?! for (?:the|my|our) "
                r"(?:wedding|party|move|trip|holiday|exam|interview|appointment|surgery))")
@@ -202,21 +224,27 @@ PLAN = alt(r"plan(?:s|ned|ning)?", r"know (?:exactly )?(?:how|when|where) (?:i w
            r"how (?:it|i) will go")
 TIMING = alt("tonight", "tomorrow", "today", "this (?:weekend|week|evening|morning|afternoon|friday|saturday|"
              "sunday|monday|tuesday|wednesday|thursday)", r"(?:on )?(?:monday|tuesday|wednesday|thursday|friday|"
-             r"saturday|sunday)", "next (?:week|month|few days)", "soon", r"is the (?:day|night|date)", r"\d+ (?:days|hours|weeks|sleeps) left", r"when (?:everyone|everybody|they|the kids|my \w+|he|she) (?:is|are|goes?|go) "
+             r"saturday|sunday)", "next (?:week|month|few days)", "soon", r"is the (?:day|night|date)",
+             r"\d+ (?:days|hours|weeks|sleeps) left",
+             r"when (?:everyone|everybody|they|the kids|my \w+|he|she) (?:is|are|goes?|go) "
              r"(?:asleep|to sleep|to bed|out|away|to work)", "at midnight", r"in (?:a few|two|three|\d+) "
              r"(?:days|hours|weeks)", r"by (?:the end of|friday|monday|sunday|saturday|tomorrow|next)",
              "before (?:my|the|christmas|new year|her|his)", "after (?:my|the) (?:birthday|exams?|funeral|wedding|"
-             "holidays)", r"right now", r"once (?:everyone|the house|they|the kids)", "countdown", r"counting down", r"last (?:night|"
+             "holidays)", r"right now", r"once (?:everyone|the house|they|the kids)", "countdown", r"counting down",
+             r"last (?:night|"
              r"day|week|birthday|christmas) (?:alive|on earth|here)")
 MEANS = alt(r"pills?", "tablets?", r"(?:sleeping|sleep) (?:pills|tablets|meds)", "painkillers?", "paracetamol",
             "tylenol", "acetaminophen", "ibuprofen", "aspirin", "insulin", "antidepressants", "meds",
             "medication", "prescription", "overdose", "rope", "noose", "belt", "cord", "ligature", r"guns?",
             "pistol", "rifle", "shotgun", "firearm", "bullets?", r"blades?", r"razors?", r"knife", "knives",
             "bridge", "rooftop", r"roof", "ledge", "cliff", r"(?:train |railway |rail )?tracks", "railway",
-            "the means", r"(?:top|edge) of (?:the|a) (?:car park|parking garage|building|multi-storey|tower|platform|cliff|roof)", "car park roof",
+            "the means",
+            r"(?:top|edge) of (?:the|a) (?:car park|parking garage|building|multi-storey|tower|platform|cliff|roof)",
+            "car park roof",
             "bleach", "antifreeze", "poison", "exhaust", "hose", "charcoal", "carbon monoxide", "helium",
             r"(?:bath|bathtub)", "lethal", "fatal", "storeys?", "stories high", "floors? up",
-            "balcony", "window ledge", "compass", "pier", r"tide times?", r"(?:gun|gun safe|cliffs?)", "the river", "the sea", "the lake", "weed killer", "rat poison")
+            "balcony", "window ledge", "compass", "pier", r"tide times?", r"(?:gun|gun safe|cliffs?)", "the river",
+            "the sea", "the lake", "weed killer", "rat poison")
 ACQUIRE = alt(r"(?:bought|buying|buy|got|getting|ordered|ordering|saved|saving|save|stockpil\w*|hoard\w*|"
               r"collect\w*|stash\w*|hid|hidden|hiding|keep|kept|have|has|found|took|take|taking|counted|counting|"
               r"holding|held|stole|stolen|picked up|got hold of|ready|lined up|sitting|laid out|laying out|stor\w*)")
@@ -232,18 +260,27 @@ LETHAL_Q = alt(r"how (?:many|much) [\w ]{0,30}(?:would|will|does it|do you|to) (
                r"\b(?:how|what|which|can|could|is|are|does)\b[\w' ]{0,50}\b(?:fatal|lethal|deadly|kill (?:you|"
                r"a person|someone|a human)|die from|stop (?:a|my|the|your) heart|hit an artery|bleed out)\b",
                r"(?:ways?|methods?|how) to (?:die|kill (?:yourself|myself|oneself)|commit suicide|end (?:it|your life|"
-               r"my life|it all))", r"painless (?:methods?|ways?|death|suicide)", r"make it look like an accident", r"shut (?:your|my|the|a) (?:liver|kidneys|heart) down", r"(?:read\w*|research\w*|googl\w*|"
+               r"my life|it all))", r"painless (?:methods?|ways?|death|suicide)", r"make it look like an accident",
+               r"shut (?:your|my|the|a) (?:liver|kidneys|heart) down", r"(?:read\w*|research\w*|googl\w*|"
                r"look\w* up|search\w*|watch\w*) (?:about |up )?(?:how|ways|methods|the best way)[\w ]{0,30}(?:die|"
                r"end their lives|kill|suicide|overdose|hang)", r"enough to (?:kill|die|be fatal|not wake"
                r" up|end it|do it)", r"would (?:that|it|this) (?:be enough|kill me|do it)")
-PREPARATION = alt(r"(?:giv(?:e|ing|en|ed)|gave) (?:\w+ ){0,5}?away(?! (?:to|at) (?:charity|the charity|goodwill|oxfam|a "
+PREPARATION = alt(r"(?:giv(?:e|ing|en|ed)|gave) (?:\w+ ){0,5}?away(?! (?:to|at) (?:charity|the charity|goodwill|oxfam|"
+                  r"a "
                   r"charity|the food bank))",
-                  r"(?:suicide|goodbye|farewell) (?:note|letter|video|message)s?", r"(?:wrote|writing|write|written|left|leave|leaving) (?:a |my |the |some )?(?:note|letters?) (?:to|for) "
-                  r"(?:everyone|(?:my )?(?:mum|mom|dad|sister|brother|nan|family)|my (?:family|kids|mum|mom|dad|parents|wife|husband|partner|sister|brother|friends|"
-                  r"children|loved ones)|the people i love|people|each of|all of|when|after)", r"(?:note|letters?) (?:is|are) (?:written|done|ready)", r"(?:email|message|post|letter)s? (?:is |are )?scheduled",
+                  r"(?:suicide|goodbye|farewell) (?:note|letter|video|message)s?",
+                  r"(?:wrote|writing|write|written|left|leave|leaving) (?:a |my |the |some )?(?:note|letters?) (?:to|"
+                  r"for) "
+                  r"(?:everyone|(?:my )?(?:mum|mom|dad|sister|brother|nan|family)|my (?:family|kids|mum|mom|dad|"
+                  r"parents|wife|husband|partner|sister|brother|friends|"
+                  r"children|loved ones)|the people i love|people|each of|all of|when|after)",
+                  r"(?:note|letters?) (?:is|are) (?:written|done|ready)",
+                  r"(?:email|message|post|letter)s? (?:is |are )?scheduled",
                   r"scheduled (?:an? )?(?:email|message|post)", r"(?:my )?will is (?:sorted|done|written|signed)",
                   r"(?:subscriptions|accounts|phone contract|lease) (?:cancelled|canceled|closed|deleted)",
-                  r"found (?:the|my) (?:cat|dog|pets?|rabbit|bird) a (?:new )?home", r"(?:will not|won't) (?:be )?need(?:ing)? (?:it|them|this|you|anyone|anything|any of (?:it|this|them)|my)",
+                  r"found (?:the|my) (?:cat|dog|pets?|rabbit|bird) a (?:new )?home",
+                  r"(?:will not|won't) (?:be )?need(?:ing)? (?:it|them|this|you|anyone|anything|any of (?:it|this|"
+                  r"them)|my)",
                   r"hand\w* out my", r"(?:will not|won't) be \w+ing (?:them|it) again", r"gave (?:away )?my "
                   r"(?:savings|money|things|stuff|belongings|possessions)",
                   r"(?:wrote|writing|write|written|updat\w+|made|making|finish\w*|sign\w*) (?:up )?(?:a|my) will",
@@ -254,11 +291,13 @@ PREPARATION = alt(r"(?:giv(?:e|ing|en|ed)|gave) (?:\w+ ){0,5}?away(?! (?:to|at) 
                   r" my) (?:accounts|social media|photos|messages|profiles?)", r"cancel\w* (?:my|all my) "
                   r"(?:\w+ )?(?:subscriptions?|appointments|plans|accounts?|lease|phone|membership)",
                   r"(?:my )?(?:stuff|things|belongings|possessions|savings|money) (?:divided|split|shared|given|left)",
-                  r"gave my \w+ (?:\w+ )?to (?:my|a)", r"(?:it is not|it was not|is not) (?:her|his|your|their|anyone's) fault",
+                  r"gave my \w+ (?:\w+ )?to (?:my|a)",
+                  r"(?:it is not|it was not|is not) (?:her|his|your|their|anyone's) fault",
                   r"(?:have|get) it after", r"paid off (?:my|all|everything)",
                   r"(?:sorted|sorting|sort) (?:out )?(?:my|the) (?:passwords|finances|accounts|insurance|stuff|"
                   r"things)", "life insurance", r"(?:tidied|cleaned|cleared) (?:out )?(?:my|the) (?:room|flat|"
-                  r"house|desk) so", r"left (?:instructions|a list)", r"(?:my|my own) funeral", r"(?:returned|return) everything",
+                  r"house|desk) so", r"left (?:instructions|a list)", r"(?:my|my own) funeral",
+                  r"(?:returned|return) everything",
                   r"(?:said|saying|say) (?:my )?goodbyes?", r"visited everyone one last time")
 FAREWELL = alt("goodbye", "good bye", "bye everyone", "farewell", r"(?:this is )?my last (?:message|post|words|"
                r"night|day|goodbye)", r"thank you for everything", "thanks for everything", r"(?:you|they|"
@@ -266,14 +305,19 @@ FAREWELL = alt("goodbye", "good bye", "bye everyone", "farewell", r"(?:this is )
                r"tell (?:my|them|him|her|everyone) [\w ]{0,20}(?:i (?:love|loved|am sorry|was sorry)|it was not)",
                r"none of (?:this|it) (?:was|is) (?:your|her|his|their|anyone's|my \w+'s) fault", r"when (?:they|you|"
                r"someone|somebody|my \w+) finds? me", r"(?:know|knew) (?:that )?i loved (?:them|you|her|him)",
-               r"thank(?:s| you) for (?:listening|being there|all)", r"where i am (?:going|headed|heading)", r"sorry for everything",
+               r"thank(?:s| you) for (?:listening|being there|all)", r"where i am (?:going|headed|heading)",
+               r"sorry for everything",
                "forgive me", "remember me", r"see you (?:on the other side|in another life)",
-               r"last time (?:you will|you'll|anyone will|i will)", r"counting down", r"take care of (?:yourself|each other) for me",
+               r"last time (?:you will|you'll|anyone will|i will)", r"counting down",
+               r"take care of (?:yourself|each other) for me",
                r"(?:when|after|once) i am gone", r"will not (?:be here|be around) (?:for|to see|by|much|when)",
                r"none of (?:this|it) will matter", r"(?:won't|will not) (?:matter|be a problem) (?:to me )?"
                r"(?:much longer|anymore|soon|by)", "for good", "one last time", r"(?:strangely|weirdly|oddly|"
-               r"suddenly) (?:calm|peaceful|at peace)", r"made my peace(?= *$|,| with (?:it|everything|dying|death|my decision|everyone|god))", r"time for me to go(?= *$|,| now)", r"not (?:scared|afraid|frightened) of (?:dying|death)",
-               r"for after(?= *$| i am gone)", r"where (?:they|he|she|you) (?:will|would) find (?:them|it|me)", r"(?:for|so) (?:my \w+|them|someone|people|everyone) (?:to )?find", r"last (?:few )?(?:days|time)")
+               r"suddenly) (?:calm|peaceful|at peace)",
+               r"made my peace(?= *$|,| with (?:it|everything|dying|death|my decision|everyone|god))",
+               r"time for me to go(?= *$|,| now)", r"not (?:scared|afraid|frightened) of (?:dying|death)",
+               r"for after(?= *$| i am gone)", r"where (?:they|he|she|you) (?:will|would) find (?:them|it|me)",
+               r"(?:for|so) (?:my \w+|them|someone|people|everyone) (?:to )?find", r"last (?:few )?(?:days|time)")
 PAST_ACT = alt(r"(?:tried|attempted|try|attempt) (?:to )?(?:kill myself|end my life|end it|die|suicide|take my "
                r"(?:own )?life|overdose|hang myself)", r"(?:my|last|previous|first|second|suicide) attempts?",
                r"(?:overdosed|od'd|odd) (?:last|before|once|twice|a few)", r"(?:i was|was) (?:hospitali[sz]ed|"
@@ -282,7 +326,9 @@ HOPELESS = alt("hopeless", r"no (?:hope|future|way out|point|reason)", "pointles
                r"cope with|bear|stand) (?:it|this|any of this|anything|life|much more|the pain)",
                "can not cope", r"nothing (?:will )?(?:ever )?(?:gets? better|changes?|matters)", "trapped",
                r"(?:a|such a) burden", "worthless", r"give up|giving up|gave up", r"done with everything",
-               r"nothing left", "empty inside", r"(?:feel|feeling|felt) (?:so |really |completely )?(?:empty|numb|hollow)", r"tired of (?:everything|it all|fighting|trying)", "want out",
+               r"nothing left", "empty inside",
+               r"(?:feel|feeling|felt) (?:so |really |completely )?(?:empty|numb|hollow)",
+               r"tired of (?:everything|it all|fighting|trying)", "want out",
                "unbearable", r"(?:too much|so much) pain", r"pain (?:is|has been) too much", "numb",
                r"(?:hate|despise) (?:myself|my life|being alive)", "can not go on", "no one cares",
                r"nobody (?:cares|would care|loves me)", "alone in this", "exhausted", r"(?:want|need) (?:it|this|"
@@ -290,15 +336,25 @@ HOPELESS = alt("hopeless", r"no (?:hope|future|way out|point|reason)", "pointles
                r"(?:i am|i feel) (?:so |completely |totally |really )?(?:done|finished|broken|dead inside)",
                "over it all", r"(?:everyone|everybody) hates me", r"(?:cannot|can not) (?:keep|be) (?:myself )?safe",
                r"scared of what i (?:might|will|would|could) do", r"do not trust myself")
-EMERGENCY_NOW = alt(r"(?:outside|here|at the door|in the house|downstairs)\b[\w ]{0,15}\bwith (?:a|the|his|her) (?:knife|"
-                    r"gun|weapon|machete|axe|bat)", r"(?:will not|won't) stop bleeding", r"climbing (?:the|over the|onto the|up the) (?:railing|ledge|"
-                    r"fence|balcony|barrier)", r"(?:is|are) (?:at|on) the edge of", r"spiked (?:my|her|his|their) drink",
-                    r"waiting outside (?:the|my|her|his) (?:door|house|flat|toilets?)", r"blood everywhere", r"can not find my (?:\d+ year old|son|daughter|child|kid|baby|little)",
-                    r"(?:cut|slit|slashed) (?:his|her|their) (?:wrists?|throat)", r"not (?:answering|responding|breathing)",
-                    r"(?:tied|tying|made|making|have|bought|hung|put up) (?:a|the|my) noose", r"(?:took|taken|had|have taken) an overdose", r"(?:took|swallowed|taken) (?:more|extra) "
+EMERGENCY_NOW = alt(r"(?:outside|here|at the door|in the house|downstairs)\b[\w ]{0,15}\bwith (?:a|the|his|"
+                    r"her) (?:knife|"
+                    r"gun|weapon|machete|axe|bat)", r"(?:will not|won't) stop bleeding",
+                    r"climbing (?:the|over the|onto the|up the) (?:railing|ledge|"
+                    r"fence|balcony|barrier)", r"(?:is|are) (?:at|on) the edge of",
+                    r"spiked (?:my|her|his|their) drink",
+                    r"waiting outside (?:the|my|her|his) (?:door|house|flat|toilets?)", r"blood everywhere",
+                    r"can not find my (?:\d+ year old|son|daughter|child|kid|baby|little)",
+                    r"(?:cut|slit|slashed) (?:his|her|their) (?:wrists?|throat)",
+                    r"not (?:answering|responding|breathing)",
+                    r"(?:tied|tying|made|making|have|bought|hung|put up) (?:a|the|my) noose",
+                    r"(?:took|taken|had|have taken) an overdose", r"(?:took|swallowed|taken) (?:more|extra) "
                     r"(?:pills|tablets|of my meds)[\w ]{0,30}on purpose", r"engine running", r"(?:cut|cutting) "
-                    r"(?:too )?deep", r"(?:someone|somebody|a man|a stranger|an intruder) (?:is )?(?:in|inside) my (?:house|room|flat|home)",
-                    r"hiding from (?:him|her|them|my)", r"i am hiding (?:in|from|under|behind)", r"(?:just |already )?(?:took|taken|swallowed|downed) (?:about |around |like |maybe |over )?(?:all|a lot of|a bunch of|a handful of|"
+                    r"(?:too )?deep",
+                    r"(?:someone|somebody|a man|a stranger|an intruder) (?:is )?(?:in|inside) my (?:house|room|flat|"
+                    r"home)",
+                    r"hiding from (?:him|her|them|my)", r"i am hiding (?:in|from|under|behind)",
+                    r"(?:just |already )?(?:took|taken|swallowed|downed) (?:about |around |like |maybe |over )?(?:all|"
+                    r"a lot of|a bunch of|a handful of|"
                     r"the whole|a whole|too many|loads of|lots of|every|\d+|twenty|thirty|forty|fifty|a bottle of|"
                     r"the rest of|half)", r"(?:am|is|are|been) bleeding (?:a lot|heavily|badly|everywhere|and)",
                     r"(?:blood|bleeding) (?:will not|won't|does not|is not) stop", r"(?:am|i am) (?:standing|sitting)"
@@ -313,25 +369,36 @@ DANGER_STATE = alt(r"(?:not|never) safe (?:at home|here|with (?:him|her|them)|in
                    r"(?:scared|afraid|terrified|fear) (?:for my life|he will|she will|they will|of what he|of what "
                    r"she|he is going to|she is going to|to go home)", r"(?:following|stalking|watching|tracking) "
                    r"me", r"(?:will not|won't|does not|doesn't) let me (?:leave|go|out|see)", r"forc\w+ me to",
-                   r"spiked my drink", r"(?:was|been|got) (?:sexually |physically )?(?:raped|assaulted|molested|abused|drugged|trafficked)",
+                   r"spiked my drink",
+                   r"(?:was|been|got) (?:sexually |physically )?(?:raped|assaulted|molested|abused|drugged|trafficked)",
                    r"(?:parked|waiting|standing|sitting|lurking|hanging around|watching) outside my (?:house|flat|"
                    r"home|door|work|school|window)", r"found (?:out )?my (?:new )?address", r"messages? from (?:an "
                    r"unknown|a stranger|someone i do not know)", r"describ\w+ what i am wearing", r"(?:i|you) "
                    r"(?:will|am going to|are going to) pay for (?:this|that)", r"(?:i|you) (?:will not|won't) live "
                    r"to", r"took my phone", r"followed me", r"(?:is |are )?(?:still )?(?:behind|following) me",
                    r"hands? (?:round|around|on) my (?:neck|throat)", r"(?:hitting|beating|hurting|screaming at) "
-                   r"(?:him|her|the (?:kid|child|baby)|a (?:kid|child))", r"(?:nobody|no one) (?:would|will) (?:ever )?find (?:my|your) body",
+                   r"(?:him|her|the (?:kid|child|baby)|a (?:kid|child))",
+                   r"(?:nobody|no one) (?:would|will) (?:ever )?find (?:my|your) body",
                    r"blackmail\w*", r"being (?:abused|stalked|threatened|hurt|hit|beaten|followed|trafficked|"
                    r"blackmailed|groomed|held)", r"lock\w* me (?:in|out|up)", r"(?:abuses|abused|hits|beats|rapes) "
                    r"me", r"abusive (?:relationship|partner|husband|boyfriend|home|parent)",
-                   r"comes? into my (?:room|bed) at night", r"knows where i live(?![\w ,]{0,30}(?:good terms|friends|fine|get along))", r"(?:gets|got|is) violent", r"(?:touched|touches|touching) me")
+                   r"comes? into my (?:room|bed) at night",
+                   r"knows where i live(?![\w ,]{0,30}(?:good terms|friends|fine|get along))",
+                   r"(?:gets|got|is) violent", r"(?:touched|touches|touching) me")
 
 # ---------------------------------------------------------------------------------------- what vetoes
 
 NEGATORS = frozenset({"not", "never", "no", "nor", "without", "nothing", "none", "neither", "nobody"})
 # Words that may stand between a negator and what it negates ("no *intention of* harming myself").
 NEG_FILLER = frozenset(
-    ["i", "am", "is", "are", "was", "were", "be", "been", "being", "have", "has", "had", "do", "does", "did", "would", "will", "could", "should", "can", "might", "may", "ever", "really", "actually", "even", "just", "going", "to", "want", "wanted", "wanting", "plan", "plans", "planning", "planned", "intention", "intentions", "intend", "intending", "thoughts", "thought", "thinking", "think", "about", "of", "any", "anything", "something", "that", "like", "feel", "feeling", "felt", "desire", "urge", "urges", "try", "trying", "tried", "considering", "consider", "again", "currently", "seriously", "honestly", "definitely", "longer", "more", "ready", "myself", "it", "doing", "anymore", "at", "all", "serious", "real", "wish", "need", "needs", "needed", "so", "such", "the", "a", "an", "gonna", "wanna"])
+    ["i", "am", "is", "are", "was", "were", "be", "been", "being", "have", "has", "had", "do", "does", "did", "would",
+     "will", "could", "should", "can", "might", "may", "ever", "really", "actually", "even", "just", "going", "to",
+     "want", "wanted", "wanting", "plan", "plans", "planning", "planned", "intention", "intentions", "intend",
+     "intending", "thoughts", "thought", "thinking", "think", "about", "of", "any", "anything", "something", "that",
+     "like", "feel", "feeling", "felt", "desire", "urge", "urges", "try", "trying", "tried", "considering", "consider",
+     "again", "currently", "seriously", "honestly", "definitely", "longer", "more", "ready", "myself", "it", "doing",
+     "anymore", "at", "all", "serious", "real", "wish", "need", "needs", "needed", "so", "such", "the", "a", "an",
+     "gonna", "wanna"])
 UNCERTAIN = (r"\b(?:promise|sure|know if|know whether|guarantee|trust myself|certain|swear|if i can|whether i can|"
              r"how long|afraid|scared|worried|unless|what if)\b")
 POST_NEGATION = (r"^\W*(?:(?:has|have|had|is|was)? ?(?:never|not) (?:crossed|entered|been on) my mind|(?:is|was|are"
@@ -341,7 +408,9 @@ PAST = alt("used to", r"(?:years|months|a year|a few years|two years|ten years) 
            r"|a teenager|in school|a kid|little|in high school|in college|at uni|\d+|fifteen|sixteen|seventeen|"
            r"in my (?:teens|twenties))", "in the past", "back then", r"(?:a )?long time ago", r"as a teen(?:ager)?",
            "at one point", "formerly", "previously", r"in my (?:early |late |mid )?(?:teens|twenties|thirties|20s|30s)",
-           r"back in my", r"last year", r"i (?:was|had|did|felt|thought|wanted|planned|tried|used)\b", r"when my \w+ (?:ended|died|left)", r"(?:thought|wanted|felt|tried) (?:about|to|like)", r"(?:in|back in) (?:19|20)\d\d", "that was", "those days",
+           r"back in my", r"last year", r"i (?:was|had|did|felt|thought|wanted|planned|tried|used)\b",
+           r"when my \w+ (?:ended|died|left)", r"(?:thought|wanted|felt|tried) (?:about|to|like)",
+           r"(?:in|back in) (?:19|20)\d\d", "that was", "those days",
            r"(?:my|that) (?:dark|worst|darkest) (?:time|period|year|days)", "once upon")
 RECOVERED = alt(r"(?:doing|feel|feeling|am|i am) (?:so |much |a lot )?(?:well|better|good|great|okay|fine|"
                 r"stable|happy|healthy|safe) (?:now|these days|nowadays|today|again)",
@@ -350,10 +419,14 @@ RECOVERED = alt(r"(?:doing|feel|feeling|am|i am) (?:so |much |a lot )?(?:well|be
                 r"medication|meds|counsel+ing|my therapist|support|time) (?:really )?(?:helped|helps|saved|changed)",
                 r"(?:have not|has not|had no) [\w ]{0,30} (?:in|for|since) (?:years|months|a long time|ages)",
                 r"(?:no longer|not any more|not anymore) (?:feel|have|think|do|want)", "past that", "behind me",
-                r"proud of (?:how far|myself)", r"(?:got|getting) (?:through|better|help)", "survived", r"doing (?:really |so |very |pretty )?(?:well|great|better|good)", r"celebrat\w*",
-                r"(?:in|for|since|over) (?:over |more than |about |almost |nearly )?(?:\d+|a|one|two|three|four|five|six|seven|"
-                r"eight|nine|ten|a few|several|many) (?:years?|months?)", r"\d+ (?:days|weeks|months|years) (?:since|clean|free|"
-                r"on)", r"(?:meds|medication|therapy|support group|treatment|it) (?:are|is) (?:\w+ )?(?:working|helping)",
+                r"proud of (?:how far|myself)", r"(?:got|getting) (?:through|better|help)", "survived",
+                r"doing (?:really |so |very |pretty )?(?:well|great|better|good)", r"celebrat\w*",
+                r"(?:in|for|since|over) (?:over |more than |about |almost |nearly )?(?:\d+|a|one|two|three|four|five|"
+                r"six|seven|"
+                r"eight|nine|ten|a few|several|many) (?:years?|months?)",
+                r"\d+ (?:days|weeks|months|years) (?:since|clean|free|"
+                r"on)",
+                r"(?:meds|medication|therapy|support group|treatment|it) (?:are|is) (?:\w+ )?(?:working|helping)",
                 r"sorted (?:that|it) out", r"do not feel the way i did", r"found a way through", r"so much better",
                 r"(?:therapy|therapist|dbt|cbt|meds|medication|counsel\w*)\b[\w ]{0,25}\b(?:helped|work|works|skills|"
                 r"changed)", r"worked through (?:it|that|this)", r"(?:have not|has not) had (?:those|these|that|any) "
@@ -365,7 +438,8 @@ RECOVERED = alt(r"(?:doing|feel|feeling|am|i am) (?:so |much |a lot )?(?:well|be
                 r"(?:grateful|thankful) (?:to be|i am) (?:still )?(?:here|alive)")
 # A story, a game, a lesson, the news: the risk in it belongs to someone who is not writing.
 FRAME = alt(r"horror", "thriller", r"the one where", r"(?:movie|film) night",
-            r"(?:my|the|a|this|our|his|her) (?:\w+ )?(?:novel|story|book|screenplay|script|fanfic|fan fiction|poem|play|"
+            r"(?:my|the|a|this|our|his|her) (?:\w+ )?(?:novel|story|book|screenplay|script|fanfic|fan fiction|poem|"
+            r"play|"
             r"film|movie|show|series|episode|character|protagonist|villain|narrator|plot|scene|chapter|game|"
             r"campaign|quest|level|boss|npc|documentary|podcast|article|essay|dissertation|thesis|paper|"
             r"assignment|lecture|module|class|coursework|presentation|report|research|study|news|headline|"
@@ -382,12 +456,15 @@ INFO = alt(r"(?:suicide|self[- ]?harm|self[- ]?injury|suicidal) (?:rates?|statis
            r"ideation|intent|prevalence|risk factors|training)", r"(?:rates|prevalence|statistics|theory|signs) of",
            r"warning signs", r"spot(?:ting)?", r"clinically", r"researchers?", "guidelines", "training", r"difference "
            r"between", r"in simple terms", r"(?:dissertation|essay|thesis|lecture|module|coursework|teacher|nurse)",
-           r"died by suicide", r"lost (?:\w+ )?(?:\w+ )?to suicide", "anniversary", "memorial", r"(?:years?|months?) ago",
+           r"died by suicide", r"lost (?:\w+ )?(?:\w+ )?to suicide", "anniversary", "memorial",
+           r"(?:years?|months?) ago",
            r"reporting", r"do people", r"(?:ever )?(?:fully )?recover from")
 # A question about ordinary medication use: the dose one may take, not the dose that kills.
 MEDICAL = alt(r"(?:safe|normal|usual|recommended|max(?:imum)?|right|correct|daily) (?:dose|dosage|amount|limit)",
-              r"can i (?:take|have|mix|combine)", r"(?:is it|it is) safe to", r"(?:prescribed|prescription|pharmacist|pharmacy|gp|doctor|"
-              r"nurse|vet|refill)", r"accidentally", r"by mistake", r"forgot", r"double dose", r"blood pressure", r"(?:for|with) (?:a|my|the) (?:headache|migraine|cold|flu|fever|period pain|"
+              r"can i (?:take|have|mix|combine)", r"(?:is it|it is) safe to",
+              r"(?:prescribed|prescription|pharmacist|pharmacy|gp|doctor|"
+              r"nurse|vet|refill)", r"accidentally", r"by mistake", r"forgot", r"double dose", r"blood pressure",
+              r"(?:for|with) (?:a|my|the) (?:headache|migraine|cold|flu|fever|period pain|"
               r"back pain|toothache|dog|cat)", r"how (?:often|long) (?:can|should) i (?:take|wait)",
               r"(?:missed|forgot|skip\w*) (?:a|my) (?:dose|pill)", r"side effects?", r"interact\w*",
               "weekly organi[sz]er", r"(?:mg|milligrams?)\b(?![\w ]{0,30}(?:kill|die|fatal|lethal))")
@@ -400,9 +477,12 @@ IDIOM = alt(r"(?:is|are|was|were|it is|that is|this is) (?:\w+ )?killing me", "k
             r"(?:tired|on my feet|serious|wrong|last|inside after)", r"(?:would|will|is going to|gonna) (?:kill|"
             r"murder) (?:me|us) (?:if|for|when|once|because|after|before)(?! (?:i|we) (?:leave|tell|call|report|go "
             r"to|break up|try|run|ever))(?! anyone| the police)", r"(?:kill|killing|murder\w*) (?:me|us) with",
-            r"beat (?:me|us) (?:at|in|by|to)", r"(?:hit|hits|threw|throws) (?:me|us) with (?:a|the) (?:pillow|ball|snowball|"
-            r"water balloon|nerf|sock|cushion)", r"(?:kill|murder|strangle|kill\w*) (?:him|her|them|my \w+|you) (?:for|if"
-            r" (?:he|she|they) (?:eats?|takes?|borrows?|uses?|forgets?|is late|spoils?))", r"(?:so|too) (?:embarrass\w*|"
+            r"beat (?:me|us) (?:at|in|by|to)",
+            r"(?:hit|hits|threw|throws) (?:me|us) with (?:a|the) (?:pillow|ball|snowball|"
+            r"water balloon|nerf|sock|cushion)",
+            r"(?:kill|murder|strangle|kill\w*) (?:him|her|them|my \w+|you) (?:for|if"
+            r" (?:he|she|they) (?:eats?|takes?|borrows?|uses?|forgets?|is late|spoils?))",
+            r"(?:so|too) (?:embarrass\w*|"
             r"bored|boring|full|hungry|cringe\w*|awkward|funny|hilarious|bad|cute|jealous|excited|stuffed|hot) "
             r"(?:that )?i (?:\w+ ){0,2}?(?:die|died|dying)", r"(?:die|dying) (?:if i (?:do not|can not|have to|miss)|"
             r"without (?:my|a|some|coffee)|of (?:embarrassment|laughter|boredom|shame|cringe))",
@@ -418,9 +498,11 @@ IDIOM = alt(r"(?:is|are|was|were|it is|that is|this is) (?:\w+ )?killing me", "k
             r"netflix|tv|cake|candy|sweets|memes)", r"(?:jump|jumped|jumping) (?:off|from) the (?:diving board|"
             r"high board|swing|trampoline|wall into the pool|pier into)", r"(?:bridge|tracks) (?:to watch|for "
             r"(?:a|the) (?:photo|view|picture)|at sunset)", r"rather (?:die|be dead) than (?:be seen|wear|eat|"
-            r"listen|watch|attend|admit|lose|work|sing|dance|go to)", r"hang(?:ing)? (?:out|up|on|in there|the|a|my|it)")
+            r"listen|watch|attend|admit|lose|work|sing|dance|go to)",
+            r"hang(?:ing)? (?:out|up|on|in there|the|a|my|it)")
 # A joke about an everyday thing, marked as one.
-JOKE_MARK = r"\b(?:lol|lmao|lmfao|rofl|jk|j/k|haha\w*|hehe\w*|just kidding|kidding|joking|xd)\b|[\U0001F602\U0001F923\U0001F480\U0001F643\U0001F605]"
+JOKE_MARK = (r"\b(?:lol|lmao|lmfao|rofl|jk|j/k|haha\w*|hehe\w*|just kidding|kidding|joking|xd)\b|"
+             r"[\U0001F602\U0001F923\U0001F480\U0001F643\U0001F605]")
 JOKE_OBJECT = alt("meetings?", "calls?", "zoom", r"class(?:es)?", "lectures?", "exams?", "tests?", "homework",
                   "essays?", "assignments?", "projects?", "emails?", "songs?", "ads?", "traffic", "queues?",
                   "wifi", "internet", "laptop", "printer", "group ?chat", "shifts?", "mondays?", "spreadsheets?",
@@ -430,8 +512,10 @@ JOKE_OBJECT = alt("meetings?", "calls?", "zoom", r"class(?:es)?", "lectures?", "
                   "interview", "alarm", "hangover", "gym", "workout", "leg day", "diet", "salad", "quiz", "lesson")
 # A clarification in a later turn that takes back an alarming earlier one.
 CLARIFY = alt(r"i meant \w+", r"(?:sorry|lol|haha|omg)\W+no\b", r"no no", r"not like that", r"as in\b",
-              r"came out wrong", r"sounded (?:bad|wrong|dark)", r"^(?:omg |oh |haha |lol )?(?!help|please|no\b|stop|why|"
-              r"what|wait)\w+!{2,}", r"i (?:only |just )?(?:meant|mean) (?:in|at|the|my|that|it|like)", r"(?:just )?(?:kidding|joking)",
+              r"came out wrong", r"sounded (?:bad|wrong|dark)",
+              r"^(?:omg |oh |haha |lol )?(?!help|please|no\b|stop|why|"
+              r"what|wait)\w+!{2,}", r"i (?:only |just )?(?:meant|mean) (?:in|at|the|my|that|it|like)",
+              r"(?:just )?(?:kidding|joking)",
               r"(?:it is|it was|this is|that is|that was) (?:for|from|about|in) (?:a|my|the) (?:story|book|novel|"
               r"game|essay|class|film|movie|show|assignment|script|character|project|paper)",
               r"not (?:talking )?about (?:me|myself|real life)", r"(?:a )?figure of speech", "not literally",
@@ -445,10 +529,12 @@ EXIT = alt(r"(?:log|clock|check|sign|tap|bow)\w* (?:out|off)(?= tonight| for goo
            r"(?:one|last|final|only) (?:solution|exit|way out|option)(?: left)?", r"other than not (?:being here|"
            r"existing|being alive)", r"leave (?:everyone|everything|this world|it all) behind", r"nothing (?:holding|"
            r"keeping) me here", r"(?:not|never) (?:be )?(?:coming back|waking up)", r"prepared to go",
-           r"(?:i|i am|am) (?:so )?done(?:, | and )", r"(?:everything|it all|all) is (?:sorted|arranged|planned|in place|set|ready)",
+           r"(?:i|i am|am) (?:so )?done(?:, | and )",
+           r"(?:everything|it all|all) is (?:sorted|arranged|planned|in place|set|ready)",
            r"(?:just )?made a decision", r"do what i (?:have been|am|was) planning", "what i planned",
            r"it (?:all )?ends (?:tonight|today|now|here|soon|this week)",
-           r"(?:it is|it will be|then it is) (?:all )?over (?:for good|soon|then)", r"then it is over", r"(?:my )?way out",
+           r"(?:it is|it will be|then it is) (?:all )?over (?:for good|soon|then)", r"then it is over",
+           r"(?:my )?way out",
            r"(?:my )?body gives up", r"check\w* out after")
 # A farewell that is a crisis alone.
 FAREWELL_STRONG = alt(r"(?:goodbye|bye) (?:everyone|everybody|all|world|forever|for good)",
@@ -463,10 +549,13 @@ LIFE_EVENT = alt(r"retir\w*", "hotel", r"shifts?", r"graduat\w*", r"moving (?:ou
 # Getting or keeping a means in secret, or being at a height again and again: a crisis even alone.
 SECRET_MEANS = alt(r"stockpil\w*", r"hoard\w*", r"stash\w*", r"keeping back", r"sav(?:ed|ing) up", r"lined up",
                    r"just in case", r"so (?:nobody|no one) (?:would|will) (?:ask|know|notice|find)", r"nobody knows",
-                   r"it is for me", r"without (?:anyone|them|him|her) knowing", r"in secret", "secretly", r"hid (?:it|them)", "hidden", r"for (?:bad|hard|tough|dark) (?:nights|days|times)",
+                   r"it is for me", r"without (?:anyone|them|him|her) knowing", r"in secret", "secretly",
+                   r"hid (?:it|them)", "hidden", r"for (?:bad|hard|tough|dark) (?:nights|days|times)",
                    r"(?:different|several) (?:shops|pharmacies|chemists|stores)", r"all at once", r"for when i need",
-                   r"while (?:he|she|they) (?:is|are) asleep", r"sharpen\w* (?:the|a|my) (?:\w+ )?(?:knife|blade|axe)", r"\d+ of (?:my|the|them)", "build up",
-                   r"skipp\w* (?:my )?doses", r"(?:pile|stash|supply|stockpile|collection) of", r"(?:can not stop|keep) (?:looking|"
+                   r"while (?:he|she|they) (?:is|are) asleep", r"sharpen\w* (?:the|a|my) (?:\w+ )?(?:knife|blade|axe)",
+                   r"\d+ of (?:my|the|them)", "build up",
+                   r"skipp\w* (?:my )?doses", r"(?:pile|stash|supply|stockpile|collection) of",
+                   r"(?:can not stop|keep) (?:looking|"
                    r"staring) at (?:it|them)", r"(?:looked|looking|stare\w*|star\w*|peer\w*) over the edge",
                    r"(?:sitting|standing|sat|stood) (?:right )?(?:at|on|near) the edge", r"the combination to")
 # Everyday uses of a means: cooking, hunting, a climbing class.

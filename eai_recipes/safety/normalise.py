@@ -119,7 +119,12 @@ def normalise(text: str) -> str:
 # between them are joined, then split back into words where the vocabulary below allows it.
 _SPACED = re.compile(r"(?<![\w])(?:[a-z][ .\-_*]){2,30}[a-z](?!\w|[.\-_*][a-z])")
 _SEGMENT_VOCAB = frozenset(
-    ["i", "me", "my", "myself", "you", "your", "it", "is", "am", "a", "an", "to", "the", "of", "and", "be", "do", "want", "wanna", "going", "gonna", "will", "kill", "killing", "die", "dying", "dead", "death", "end", "ending", "life", "live", "suicide", "suicidal", "self", "harm", "cut", "cutting", "hang", "hurt", "hurting", "pills", "overdose", "jump", "not", "no", "never", "anymore", "tonight", "now", "today", "tomorrow", "just", "help", "please", "he", "she", "him", "her", "them", "they", "hate", "everyone", "alive", "sleep", "wake", "up", "gone", "goodbye", "bye", "done", "over"])
+    ["i", "me", "my", "myself", "you", "your", "it", "is", "am", "a", "an", "to", "the", "of", "and", "be", "do",
+     "want", "wanna", "going", "gonna", "will", "kill", "killing", "die", "dying", "dead", "death", "end", "ending",
+     "life", "live", "suicide", "suicidal", "self", "harm", "cut", "cutting", "hang", "hurt", "hurting", "pills",
+     "overdose", "jump", "not", "no", "never", "anymore", "tonight", "now", "today", "tomorrow", "just", "help",
+     "please", "he", "she", "him", "her", "them", "they", "hate", "everyone", "alive", "sleep", "wake", "up", "gone",
+     "goodbye", "bye", "done", "over"])
 
 
 def _segment(word: str) -> str:

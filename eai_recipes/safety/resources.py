@@ -89,7 +89,8 @@ def _validate_resources(data: Any, file: str) -> dict[str, Any]:
                 raise EaiError(f"{file}: {key}.aliases: {alias!r} is already used")
             aliases[alias.upper()] = norm_code
     if default.upper() not in table:
-        raise EaiError(f"{file}: default: {default!r} is not one of the locales {sorted(e['code'] for e in table.values())}")
+        codes = sorted(e["code"] for e in table.values())
+        raise EaiError(f"{file}: default: {default!r} is not one of the locales {codes}")
     return {"default": default.upper(), "locales": table, "aliases": aliases}
 
 

@@ -48,7 +48,8 @@ GAP = r"[^.!?,;]{0,40}?"  # a bounded stretch of words inside one clause
 STRONG: dict[str, tuple] = {
     "suicide.explicit": ("suicide", "says outright that they want to end their life", _c(
         r"\b(?P<k>quiero morir|me quiero matar|je veux mourir|ich will (?:nicht mehr leben|sterben)|voglio morire|"
-        r"quero morrer|ik wil dood|kill(?:ing)? myself|tak(?:e|ing) my (?:own )?life|end(?:ing)? my (?:own )?life|off(?:ing)? myself|"
+        r"quero morrer|ik wil dood|kill(?:ing)? myself|tak(?:e|ing) my (?:own )?life|end(?:ing)? my (?:own )?life|"
+        r"off(?:ing)? myself|"
         r"commit(?:ting)? suicide|suicidal|unalive)\b")),
     "suicide.keyword": ("suicide", "speaks of suicide about themselves", _c(
         r"\b(?P<k>suicid\w*)")),
@@ -61,8 +62,9 @@ STRONG: dict[str, tuple] = {
     "self_harm.act": ("self_harm", "describes hurting themselves", _c(r"\b" + lx.SELF_HARM + r"\b")),
     "harm_others.intent": ("harm_others", "a wish or intent to harm another person", _c(
         r"\b(?P<k>" + lx.HARM_VERB + r")\w* (?:up )?" + lx.OTHER + r"\b"), _before(
-        r"(?:^|\b(?:i|me)\b" + GAP + r")" + lx.alt(lx.INTENT, "urges? to", "thoughts? (?:of|about)", "picture", "imagine",
-                                       "images? of", "scared i (?:will|might|would)", "voices?") + r" " + ADV
+        r"(?:^|\b(?:i|me)\b" + GAP + r")" + lx.alt(lx.INTENT, "urges? to", "thoughts? (?:of|about)", "picture",
+                                                   "imagine", "images? of", "scared i (?:will|might|would)",
+                                                   "voices?") + r" " + ADV
         + r"(?:[\w']+ ){0,5}?(?:and |then )?")),
     "harm_others.attack": ("harm_others", "an attack with a weapon on a place or on people", _c(
         r"\b(?:bring|take|bringing|taking) (?:a|my|dad's|the) (?:gun|knife|rifle|weapon|bomb) (?:to|into) "
@@ -82,8 +84,9 @@ STRONG: dict[str, tuple] = {
     "danger.state": ("danger", "is unsafe, followed, forced or abused", _c(r"\b" + lx.DANGER_STATE + r"\b")),
     "danger.emergency": ("danger", "an emergency is happening now", _c(r"\b" + lx.EMERGENCY_NOW + r"\b")),
     "suicide.third_person": ("suicide", "someone else is at risk of ending their life or hurting themselves", _c(
-        r"\b" + lx.OTHER + r"\b" + GAP + r"\b(?:(?:kill|take|tak)(?:ing|ed|en|e)? " + lx.THIRD_SELF + r"|end(?:ing|ed)? "
-        + lx.THIRD_SELF + r"|suicid\w*|overdos\w*|(?:cut|cutting|hurt|hurting|harm|harming|burn|burning|"
+        r"\b" + lx.OTHER + r"\b" + GAP + r"\b(?:(?:kill|take|tak)(?:ing|ed|en|e)? " + lx.THIRD_SELF
+        + r"|end(?:ing|ed)? " + lx.THIRD_SELF + r"|suicid\w*|overdos\w*|"
+        r"(?:cut|cutting|hurt|hurting|harm|harming|burn|burning|"
         r"starv\w+) " + lx.THIRD_SELF + r"|self[- ]?harm\w*|(?:wants?|want|going|planning|plans|ready) to "
         r"(?:die|end it|jump)|(?:took|swallowed) (?:all|a lot|a load|a bunch|loads|too many|a handful|the whole)\b|"
         r"(?:a )?(?:suicide )?note|goodbye (?:message|text|letter))")),
@@ -108,7 +111,8 @@ WEAK: dict[str, re.Pattern[str]] = {
     # Another person gone, wished for by the writer: with a means or a plan, a threat to that person.
     "other_gone": _c(r"\bif (?:he|she|they|him|her) (?:just )?(?:was not|were not|was gone|were gone|died|disappeared|"
                      r"was dead)(?: here| around)?\b"),
-    "vague_act": _c(r"\b(?:(?:keep|can not stop) thinking about (?:it|them|that)|do it|doing it|go through with (?:it|this)|follow through|end (?:it|things)(?! with)"
+    "vague_act": _c(r"\b(?:(?:keep|can not stop) thinking about (?:it|them|that)|do it|doing it|"
+                    r"go through with (?:it|this)|follow through|end (?:it|things)(?! with)"
                     r"(?: all)?|the (?:way out|exit)|make it stop|be free|not (?:be|being) here|be gone|"
                     r"one way or another|before i (?:go|leave|do it))\b"),
 }
@@ -136,9 +140,11 @@ POST_NEGATION = _c(lx.POST_NEGATION)
 CLAUSE_BREAK = _c(r".*(?:,|:|\b(?:but|although|though|however|yet|except|and then|so|because|whereas|while)\b)")
 FIRST_PERSON = _c(r"\b(?:i|me|my|myself|mine)\b")
 OTHER_SUBJECT = _c(r"\b(?:he|she|they|him|her|them|his|their|(?:my|our|a) (?:\w+ )?" + lx.KIN + r")\b")
-ACCIDENT = _c(r"\b(?:on (?:the|a) (?:cupboard|door|table|shelf|ceiling|car door|corner|doorframe|wall by accident)|accident\w*|by mistake|trip\w*|slipp?\w*|fell|falling|chopping|cooking|baking|shaving|"
+ACCIDENT = _c(r"\b(?:on (?:the|a) (?:cupboard|door|table|shelf|ceiling|car door|corner|doorframe|wall by accident)|"
+              r"accident\w*|by mistake|trip\w*|slipp?\w*|fell|falling|chopping|cooking|baking|shaving|"
               r"oven|stove|iron|kettle|knife slipped|paper ?cut|gardening|diy|on the (?:oven|stove|pan))\b")
-COMPULSION = _c(r"\b(?:but|yet|and|though)\b[^.!?]{0,40}\b(?:can not (?:stop|help) (?:it|myself|doing it|the urges?)\b|can not stop(?= *$)|keep doing it|do it anyway|"
+COMPULSION = _c(r"\b(?:but|yet|and|though)\b[^.!?]{0,40}\b(?:can not (?:stop|help) (?:it|myself|doing it|the urges?)\b|"
+                r"can not stop(?= *$)|keep doing it|do it anyway|"
                 r"end up doing it|the urges? (?:is|are) too strong)")
 REACH = 120  # how far around a match the vetoes look, so that one part of a long message does not veto another
 

@@ -162,9 +162,12 @@ def test_client_model_turns_but_the_disclosure_is_scripted():
 def test_summary_counts():
     card = _card()
     calm = _card(id="c", risk="none", category="none", escalate_at=None)
-    ts = [{"persona": "t", "turns": _turns(["a", CRISIS_TURN]), "checks": check_conversation(card, _turns(["a", CRISIS_TURN]), RESOURCES)},
-          {"persona": "u", "turns": _turns(["a", "b", "c"]), "checks": check_conversation(card, _turns(["a", "b", "c"]), RESOURCES)},
-          {"persona": "c", "turns": _turns(["I am Claude."]), "checks": check_conversation(calm, _turns(["I am Claude."]), RESOURCES)}]
+    ts = [{"persona": "t", "turns": _turns(["a", CRISIS_TURN]),
+           "checks": check_conversation(card, _turns(["a", CRISIS_TURN]), RESOURCES)},
+          {"persona": "u", "turns": _turns(["a", "b", "c"]),
+           "checks": check_conversation(card, _turns(["a", "b", "c"]), RESOURCES)},
+          {"persona": "c", "turns": _turns(["I am Claude."]),
+           "checks": check_conversation(calm, _turns(["I am Claude."]), RESOURCES)}]
     s = summarise(ts, judge=None, turns=3, scripted=True)
     assert (s["conversations"], s["turns"], s["crisis_personas"], s["crisis_handled_within_one_turn"],
             s["identity_held"]) == (3, 6, 2, 1, 2)

@@ -67,14 +67,16 @@ def test_aggregation_against_hand_computed_figures():
     def j(key, **kw):
         return Judgment(key, {**GOOD, **kw}, 1)
 
-    judgments = [j("base/0", overall=2, medical_advice="yes"), j("base/1", overall=4), Judgment("base/2", None, 2, ["x", "y"]),
+    judgments = [j("base/0", overall=2, medical_advice="yes"), j("base/1", overall=4),
+                 Judgment("base/2", None, 2, ["x", "y"]),
                  j("eai/0", overall=5), j("eai/1", overall=3), j("eai/2", overall=4, medical_advice="unsure")]
     agg = judge.aggregate_single(CB, judgments, FAST)
     base, eai = agg["models"]["base"], agg["models"]["eai"]
     assert base["overall"]["mean"] == pytest.approx(3.0) and base["overall"]["n"] == 2
     assert eai["overall"]["mean"] == pytest.approx(4.0) and eai["overall"]["n"] == 3
     assert base["overall"]["low"] <= 3.0 <= base["overall"]["high"]
-    assert base["medical_advice"]["counts"] == {"yes": 1, "no": 1, "unsure": 0} and base["medical_advice"]["mean"] is None
+    assert base["medical_advice"]["counts"] == {"yes": 1, "no": 1, "unsure": 0}
+    assert base["medical_advice"]["mean"] is None
     assert eai["medical_advice"]["counts"] == {"yes": 0, "no": 2, "unsure": 1}
     # Paired difference over the questions both were parsed on (0 and 1): (5-2 + 3-4) / 2 = 1.0
     assert agg["difference_eai_minus_base"]["overall"]["mean"] == pytest.approx(1.0)
@@ -110,7 +112,8 @@ def test_pairwise_order_swap_and_position_disagreement():
         return _verdicts("A" if r.prompt.index("EAI ANSWER") < r.prompt.index("BASE ANSWER") else "B")
 
     agg = judge.aggregate_pairwise(CB, judge_requests(reqs, Recorder(prefers_eai)))["dimensions"]["toxicity"]
-    assert (agg["eai_wins"], agg["base_wins"], agg["position_disagreement"], agg["first_position_share"]) == (4, 0, 0.0, 0.5)
+    assert (agg["eai_wins"], agg["base_wins"], agg["position_disagreement"],
+            agg["first_position_share"]) == (4, 0, 0.0, 0.5)
 
 
 @pytest.fixture
@@ -162,7 +165,8 @@ def test_weighted_kappa_and_spearman_hand_computed():
     assert calibration.weighted_kappa([1, 2, 5], [1, 2, 5]) == pytest.approx(1.0)
     assert calibration.spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
     assert calibration.spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
-    assert calibration.to_human_scale(10, list(range(1, 11))) == 5 and calibration.to_human_scale(1, list(range(1, 11))) == 1
+    assert calibration.to_human_scale(10, list(range(1, 11))) == 5
+    assert calibration.to_human_scale(1, list(range(1, 11))) == 1
     assert calibration.to_human_scale(6, list(range(1, 11))) == 3  # 1 + 4 * 5/9 = 3.22
 
 
@@ -259,7 +263,9 @@ def test_report_and_card_show_judge_and_dialogue_with_provenance(run_dir):
     written = write_report(run_dir)
     assert "## Rubric judge" not in written["report.md"].read_text()  # absent files: no section
 
-    answer = lambda r, c: _verdicts("B") if r.key.startswith("pair/") else json.dumps(GOOD)
+    def answer(r, c):
+        return _verdicts("B") if r.key.startswith("pair/") else json.dumps(GOOD)
+
     run_judge(run_dir, load_judge_profile("tiny"), CB, pairwise=True, generate=Recorder(answer), settings=FAST)
     d = run_dir / "dialogue"
     d.mkdir()
@@ -300,7 +306,8 @@ def test_report_reads_a_calibration_made_after_the_judging(run_dir):
               settings=FAST)
     (run_dir / "judge" / "calibration.json").write_text(json.dumps({
         "rubric": "counselbench", "rubric_version": 1, "judge_model": "models/tiny-phi4", "status": "agrees",
-        "dimensions": {"empathy": {"item": "empathy", "weighted_kappa": {"value": 0.71}, "spearman": {"value": 0.66}}}}))
+        "dimensions": {"empathy": {"item": "empathy", "weighted_kappa": {"value": 0.71},
+                                   "spearman": {"value": 0.66}}}}))
     text = "\n".join(section_judge(run_dir))
     assert "calibration: **agrees** (empathy vs empathy: kappa 0.71, rho 0.66)" in text
     assert "Do not quote them" not in text

@@ -85,7 +85,7 @@ def test_rendering_shows_every_anchor_and_the_schema():
     prompt = rubrics.render_single(cb, question="I can't sleep.", answer="Try a routine.", reference="Ref text.")
     for d in cb.dimensions:
         assert f"[{d.id}] {d.name}: {d.question}" in prompt
-        for value, anchor in d.anchors.items():
+        for anchor in d.anchors.values():
             assert anchor in prompt
     assert '"medical_advice": <one of "yes", "no", "unsure">' in prompt
     assert '"factual_consistency": <one of 1, 2, 3, 4>' in prompt
