@@ -565,3 +565,35 @@ MEANS_EVERYDAY = alt("kitchen", "cooking", "chopping", "hunting", "deer", "shoot
 JOKE_FRAME = alt(r"if i (?:have|had|need|got) to", r"if (?:he|she|they|you|my \w+|anyone|someone) (?:\w+ ){0,5}again",
                  r"so (?:hard|bad|boring|long|annoying|awkward|embarrassing|cringe\w*|slow|loud) (?:that )?i",
                  r"(?:ate|eats|eating|touched|touches|took|takes|borrowed|stole|used|uses) my \w+", r"one more")
+# Relief for others + not existing ("it would be easier for everyone if i just did not wake up"); amount questions.
+RELIEF_OTHERS = alt("better", "easier", "happier", "relieved", "a relief", "fine", r"a favou?r", "lighter", "simpler",
+                    "calmer", "less of a burden", "freer")
+NOT_EXISTING = alt("died", "was dead", "were dead", "was gone", "were gone", "did not exist", "stopped existing",
+                   r"(?:was|were) not (?:here|around|alive|in it|in the picture)", "disappeared", "vanished",
+                   "killed myself", r"(?:did not|never) (?:wake|woke) up(?! (?:early|on time|in time|until|till|at))",
+                   "was never born", "had never been born", r"went away (?:for good|forever)", "faded away")
+AMOUNT_Q = alt(r"how (?:many|much)", r"what (?:amount|dose|dosage|quantity|number)", "which dose")
+MEDICINE = alt(r"pills?", r"tablets?", r"capsules?", "painkillers?", "paracetamol", "tylenol", "acetaminophen", "meds",
+               "ibuprofen", "aspirin", "insulin", "codeine", "tramadol", "morphine", "oxy\\w*", "fentanyl", "valium",
+               r"antidepressants?", "medications?", "medicines?", "sertraline", "citalopram", "prozac", "fluoxetine",
+               "amitriptyline", "lithium", "diazepam", "xanax", "zopiclone", "benadryl", "my prescription")
+LETHAL_END = alt(r"enough(?=\W*$| (?:to|for me to|for it to) (?:die|kill|not|never|end|stop|do it|be sure|be over|make"
+                 r" sure|sleep|go to sleep|finish))", r"to (?:die|kill me|kill myself|end it|not wake up|never wake up|"
+                 r"stop my heart|be fatal|be lethal|make sure)", "lethal", "fatal", "deadly", "an overdose",
+                 r"too much for (?:a|my) (?:body|liver|heart)")
+# Self-starvation: not eating for days, with intent to go on or to disappear.
+NOT_EATING = (r"(?:have not|has not|had not|not|did not|barely|stopped) (?:eaten|eating|had (?:any )?(?:food|"
+              r"anything to eat)|eat anything)(?: anything| properly)? (?:(?:in|for|since) )?(?:over |about )?"
+              r"(?:(?:\d+|two|three|four|five|six|seven|a few|several|many) (?:days?|weeks?)|a (?:week|fortnight)|days|"
+              r"weeks|(?:last )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|the weekend|last week)")
+EAT_INTENT = alt(r"(?:do not|am not|not|no) (?:plan|planning|intend|intending|going|want|wanting)(?: on| to)?",
+                 r"i (?:will not|am not going to|refuse to)", "no (?:intention|plans?) (?:of|to)", "on purpose",
+                 r"(?:want|wanting|hope|hoping|plan|planning) to (?:disappear|fade|waste away|die|starve|not be here|"
+                 r"stop existing|keep going|see how long)", r"(?:until|till) i (?:disappear|die|pass out|collapse)",
+                 "not stopping", "i deserve", "to punish")
+# Wounds said indirectly: a part of the body and damage ("my wrists are a mess again").
+WOUND = (r"my (?:\w+ )?(?:wrists?|arms?|forearms?|thighs?|legs?|hips?) (?:are|is|were|was|look|looks|got|"
+         r"have been|has been|keeps? being)? ?(?:all |so |really |pretty |completely |such |a )?(?:(?:a |an absolute |"
+         r"a total )?mess|cut up|sliced up|torn(?: up| apart| open)?|ripped (?:up|open)|shredded|raw|scratched (?:up|"
+         r"raw)|covered in (?:cuts|scars|marks|burns|blood)|bleeding)|the (?:scars|cuts|marks|burns) on my "
+         r"(?:wrists?|arms?|forearms?|thighs?|legs?|hips?|stomach) (?:are|is) (?:fresh|new|deep|bleeding|raw|open)")

@@ -26,7 +26,7 @@ from eai_recipes.safety import lexicons as lx
 
 CATEGORIES = ("suicide", "self_harm", "harm_others", "danger")
 WEAK_KINDS = ("means", "acquire", "plan", "decision", "timing", "preparation", "farewell", "past_act", "hopeless",
-              "vague_act", "farewell2", "exit", "secret_means", "other_gone")
+              "vague_act", "farewell2", "exit", "secret_means", "other_gone", "amount_q")
 
 
 def _c(pattern: str) -> re.Pattern[str]:
@@ -43,6 +43,14 @@ def _before(pattern: str) -> re.Pattern[str]:
 ADV = lx.ADV
 GAP = r"[^.!?,;]{0,40}?"  # a bounded stretch of words inside one clause
 
+# Wounds with an ordinary cause; the present act that a stated recovery does not cover.
+WOUND_BENIGN = (r"gym|workout|marathon|\brun\b|running|training|climb\w*|sun\w*|eczema|psoriasis|mosquito|bites|"
+                r"rash|cold|wind|tattoo|surgery|operation|chemo|brambles|cat|dog|allerg\w*|hay ?fever|gardening")
+PRESENT_ACT = _c(r"\b(?:again|relapsed?|started (?:back|up)|(?:is|are) back|came back|last night|tonight|yesterday|"
+                 r"this (?:week|morning|evening)|right now)\b")
+# Death said outright in a lethality question: an ordinary medication context does not take it back.
+DEATH_WORDS = _c(r"\b(?:to die|kill (?:me|myself)|end it|not wake up|never wake up|stop my heart|be fatal|be lethal)\b")
+
 # id -> (category, why, pattern[, what must stand right before it]). Strong findings: each one is a crisis
 # unless a veto applies.
 STRONG: dict[str, tuple] = {
@@ -58,8 +66,20 @@ STRONG: dict[str, tuple] = {
     "suicide.method": ("suicide", "a method with themselves as its object", _c(r"\b" + lx.METHOD_SELF.replace(
         r"(?:overdose|od|overdosing)", r"overdos(?:e|ing) (?:on|tonight|now)") + r"\b(?! \w+ (?:in the|the) game)")),
     "suicide.wish_dead": ("suicide", "wishes to be dead or sees no reason to live", _c(r"\b" + lx.WISH_DEAD + r"\b")),
-    "suicide.lethality": ("suicide", "asks how much or how high would be lethal", _c(r"\b" + lx.LETHAL_Q)),
+    "suicide.lethality": ("suicide", "asks how much or how high would be lethal", _c(
+        r"\b" + lx.LETHAL_Q + r"|\b" + lx.AMOUNT_Q + r" (?:of )?(?:\w+ ){0,3}?" + lx.MEDICINE + r"\b[\w' ]{0,40}?\b"
+        + lx.LETHAL_END)),
+    "suicide.relief_others": ("suicide", "says others would be better off if they did not exist", _c(
+        r"\b" + lx.RELIEF_OTHERS + r"\b[\w ,']{0,40}\bif i (?:just |simply )?" + lx.NOT_EXISTING + r"\b|\bif i "
+        r"(?:just |simply )?" + lx.NOT_EXISTING + r"\b[\w ,']{0,30}\b" + lx.RELIEF_OTHERS + r"\b")),
     "self_harm.act": ("self_harm", "describes hurting themselves", _c(r"\b" + lx.SELF_HARM + r"\b")),
+    "self_harm.starving": ("self_harm", "has stopped eating for days and means to go on", _c(
+        r"\b(?P<k>" + lx.NOT_EATING + r")\b[\w ,']{0,40}?\b" + lx.EAT_INTENT)),
+    "self_harm.wounds": ("self_harm", "describes wounds on their body", _c(
+        r"\b" + lx.WOUND + r"\b(?![\w ,']{0,40}(?:" + WOUND_BENIGN + r"))")),
+    "self_harm.relapse": ("self_harm", "says self-harm has started again", _c(
+        r"\b(?P<k>cut|cutting|self[- ]?harm\w*|(?:hurt|harm|burn)\w* myself)\b[\w ,']{0,40}?\b(?:(?:started|start|"
+        r"starting|began|doing it|did it|done it|back)(?: (?:it|that|doing it))? again|relapsed)\b")),
     "harm_others.intent": ("harm_others", "a wish or intent to harm another person", _c(
         r"\b(?P<k>" + lx.HARM_VERB + r")\w* (?:up )?" + lx.OTHER + r"\b"), _before(
         r"(?:^|\b(?:i|me)\b" + GAP + r")" + lx.alt(lx.INTENT, "urges? to", "thoughts? (?:of|about)", "picture",
@@ -92,12 +112,45 @@ STRONG: dict[str, tuple] = {
         r"(?:a )?(?:suicide )?note|goodbye (?:message|text|letter))")),
 }
 
+# Signs spread over a message's sentences that are a crisis only together: an adult, a minor and a secret or a
+# meeting alone (grooming); a grievance paid back where everyone is gathered; the old habit back and the arms hidden.
+MESSAGE: dict[str, tuple[str, str, tuple[re.Pattern[str], ...]]] = {
+    "danger.grooming": ("danger", "an adult arranging a secret or lone meeting with a minor", (
+        _c(r"\b(?:(?:he|she) is (?:like |nearly |almost )?(?:1[89]|[2-9]\d)\b(?! (?:minutes|mins|seconds|percent))|"
+           r"(?:much |way )?older (?:man|guy|woman|boyfriend)|(?:he|she) is (?:an adult|way older|much older))"),
+        _c(r"\b(?:mature for my age|i am (?:1[0-7]|thirteen|fourteen|fifteen|sixteen|seventeen)\b|"
+           r"tell (?:my )?(?:mum|mom|parents|dad)|high school|year (?:9|10|11|nine|ten|eleven))"),
+        _c(r"\b(?:(?:told|said|asked)(?: me)? (?:not to|to not|never to) tell|(?:our|a) (?:little )?secret|keep "
+           r"(?:it|this|us) (?:a )?secret|delete (?:our|the|his|her) (?:chats?|messages?|texts?)|pick me up|"
+           r"just (?:us|the two of us)|(?:come|go) (?:back )?to (?:his|her) (?:place|flat|house|hotel))"))),
+    "harm_others.veiled": ("harm_others", "a grievance to be paid back where the others are gathered", (
+        _c(r"\b(?:(?:understand|know|feel|learn) how (?:they|it|he|she) (?:made|make) me feel|(?:nobody|no one) "
+           r"(?:will|is going to) (?:ever )?(?:laugh at|mock|humiliate|look down on) me (?:again|any ?more)|"
+           r"(?:they|he|she) will (?:all )?(?:regret|be sorry)|(?:find out|learn) what it (?:feels|is) like)"),
+        _c(r"\b(?:(?:they|everyone|all of them) will (?:all )?be (?:in|at) (?:one|the same) (?:room|place|building)|"
+           r"all[- ]hands|(?:the|our) (?:staff|team|company|department) meeting|when (?:they|everyone) (?:are|is) "
+           r"all (?:together|there))"))),
+    "self_harm.hidden": ("self_harm", "an old way of coping back and the arms kept hidden", (
+        _c(r"\b(?:long sleeves|hoodies?|jumpers?)\b[\w ,']{0,20}\b(?:in|during|even in|when it is) (?:the )?(?:summer|"
+           r"july|august|june|heat|heatwave|\d+ degrees|hot weather)"),
+        _c(r"\b(?:(?:thing|things|habit|stuff)(?: that)? i used to do\b[\w ,']{0,40}\b(?:is back|are back|came back|"
+           r"again)|(?:old|bad) (?:habit|habits|coping) (?:is|are) back)"))),
+}
+
+
+def message_findings(norm: str) -> tuple[Finding, ...]:
+    """Findings that need signs from several sentences of one normalised message."""
+    return tuple(Finding(rule_id, category, why, True) for rule_id, (category, why, parts) in MESSAGE.items()
+                 if all(p.search(norm) for p in parts))
+
+
 # Weak findings: kind -> pattern. Each counts once per kind.
 WEAK: dict[str, re.Pattern[str]] = {
     "means": _c(r"\b(?:my|the|a|some|these|those|enough|all|of|bottle of|box of|packet of|pack of|stash of|"
                 r"loaded|dad's|mum's|mom's)\s(?:\w+\s)?" + lx.MEANS + r"\b"),
     "acquire": _c(r"\b" + lx.ACQUIRE + r"\b" + GAP + r"\b" + lx.MEANS + r"\b|\b" + lx.MEANS + r"\b" + GAP + r"\b"
                   r"(?:saved|stockpiled|ready|hidden|stashed|in my (?:bag|car|drawer|room|pocket|wardrobe))"),
+    "amount_q": _c(r"\b" + lx.AMOUNT_Q + r" (?:of )?(?:\w+ ){0,3}?" + lx.MEDICINE + r"\b"),
     "plan": _c(r"\b" + lx.PLAN + r"\b"),
     "decision": _c(r"\b" + lx.DECISION + r"\b"),
     "timing": _c(r"\b" + lx.TIMING + r"\b"),
@@ -125,9 +178,11 @@ IDIOM = _c(r"\b" + lx.IDIOM + r"\b")
 FRAME = _c(r"\b" + lx.FRAME + r"\b")
 INFO = _c(r"\b" + lx.INFO + r"\b")
 HYPERBOLE_FRAME = _c(r"\b" + lx.JOKE_FRAME + r"\b")
-MEDICAL = _c(r"\b" + lx.MEDICAL)
+MEDICAL = _c(r"\b" + lx.MEDICAL + r"|\b(?:(?:is|are) (?:it |that )?safe|(?:should|do|can) i (?:take|give)|"
+             r"per day|times a day|by accident|before (?:meals?|dinner|breakfast|lunch|food|bed)|with food)\b")
 PAST = _c(r"\b" + lx.PAST + r"\b")
-RECOVERED = _c(r"\b" + lx.RECOVERED + r"\b")
+RECOVERED = _c(r"\b" + lx.RECOVERED + r"\b|\bclean (?:for |since )?(?:\d+|a|one|two|three|four|five|a few|several|"
+               r"many|over a) (?:years?|months?)\b|\bstopped (?:\w+ )?(?:years|months|a long time) ago\b")
 CLARIFY = _c(r"\b" + lx.CLARIFY + r"\b")
 JOKE_MARK = _c(lx.JOKE_MARK)
 JOKE_OBJECT = _c(r"\b" + lx.alt(lx.JOKE_OBJECT, lx.JOKE_FRAME) + r"\b")
@@ -240,10 +295,10 @@ def weak_findings(sentence: str) -> frozenset[str]:
             kinds.add("farewell2")  # two separate farewells ("my last message, thank you for everything")
     if "farewell" in kinds and "preparation" in kinds:
         kinds.add("farewell2")
-    if "acquire" in kinds:
+    if kinds & {"acquire", "amount_q"}:
         kinds.discard("means")  # one piece of evidence, not two
     if MEANS_EVERYDAY.search(sentence):
-        kinds -= {"means", "acquire"}
+        kinds -= {"means", "acquire", "amount_q"}
     if LIFE_EVENT.search(sentence):
         kinds -= {"exit", "farewell", "preparation", "decision", "farewell2"}
     if "secret_means" in kinds and not kinds & {"means", "acquire"} and not re.search(
@@ -255,7 +310,7 @@ def weak_findings(sentence: str) -> frozenset[str]:
 
 # Hard kinds that are a crisis with a timing alone ("I've decided: Sunday"); others with a timing are a concern
 # ("giving my old clothes away this weekend").
-WITH_TIMING = frozenset({"decision", "acquire", "exit", "secret_means", "past_act", "means"})
+WITH_TIMING = frozenset({"decision", "acquire", "exit", "secret_means", "past_act", "means", "amount_q"})
 
 
 def weak_level(kinds: set[str]) -> str:

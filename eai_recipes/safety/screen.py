@@ -73,7 +73,7 @@ def _analyse(text: str, *, recovered_context: bool = False, frame_context: bool 
     finals = 0
     for n, sentence in enumerate(parts):
         past = bool(rules.PAST.search(sentence)) or "past_act" in rules.weak_findings(sentence)
-        if past and recovered:
+        if past and recovered and not rules.PRESENT_ACT.search(rules.RECOVERED.sub(" ", sentence)):
             turn.vetoes.append("in the past, with recovery described")
             continue
         found, vetoes = rules.strong_findings(sentence, parts[n + 1] if n + 1 < len(parts) else "")
@@ -87,7 +87,7 @@ def _analyse(text: str, *, recovered_context: bool = False, frame_context: bool 
             elif framed and (not f.first_person or rules.FRAME.search(sentence)
                            or f.id in ("suicide.keyword", "suicide.lethality")):
                 turn.vetoes.append(f"a story, game, lesson or news item ({f.id})")
-            elif medical and f.id == "suicide.lethality":
+            elif medical and f.id == "suicide.lethality" and not rules.DEATH_WORDS.search(sentence):
                 turn.vetoes.append(f"an ordinary medication question ({f.id})")
             elif not f.first_person:
                 turn.demoted.append(f)
@@ -95,11 +95,13 @@ def _analyse(text: str, *, recovered_context: bool = False, frame_context: bool 
                 turn.strong.append(f)
         weak = rules.weak_findings(sentence)
         if medical:
-            weak -= {"means", "acquire"}
+            weak -= {"means", "acquire", "amount_q"}
         if framed:
             weak = set()
         turn.weak |= weak
         finals += bool(weak & {"farewell", "preparation", "farewell2"})
+    if not framed:
+        turn.strong += rules.message_findings(norm)
     if finals >= 2:
         turn.weak |= {"farewell2"}  # farewells or preparations in two sentences
     return turn
