@@ -570,8 +570,9 @@ RELIEF_OTHERS = alt("better", "easier", "happier", "relieved", "a relief", "fine
                     "calmer", "less of a burden", "freer")
 NOT_EXISTING = alt("died", "was dead", "were dead", "was gone", "were gone", "did not exist", "stopped existing",
                    r"(?:was|were) not (?:here|around|alive|in it|in the picture)", "disappeared", "vanished",
-                   "killed myself", r"(?:did not|never) (?:wake|woke) up(?! (?:early|on time|in time|until|till|at))",
-                   "was never born", "had never been born", r"went away (?:for good|forever)", "faded away")
+                   r"(?:did not|never) (?:wake|woke) up(?! (?:(?:so )?early|on time|in time|until|till|at))",
+                   "was never born", "had never been born", r"went away (?:for good|forever)", "killed myself",
+                   "faded away")
 AMOUNT_Q = alt(r"how (?:many|much)", r"what (?:amount|dose|dosage|quantity|number)", "which dose")
 MEDICINE = alt(r"pills?", r"tablets?", r"capsules?", "painkillers?", "paracetamol", "tylenol", "acetaminophen", "meds",
                "ibuprofen", "aspirin", "insulin", "codeine", "tramadol", "morphine", "oxy\\w*", "fentanyl", "valium",

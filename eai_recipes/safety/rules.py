@@ -68,7 +68,8 @@ STRONG: dict[str, tuple] = {
     "suicide.wish_dead": ("suicide", "wishes to be dead or sees no reason to live", _c(r"\b" + lx.WISH_DEAD + r"\b")),
     "suicide.lethality": ("suicide", "asks how much or how high would be lethal", _c(
         r"\b" + lx.LETHAL_Q + r"|\b" + lx.AMOUNT_Q + r" (?:of )?(?:\w+ ){0,3}?" + lx.MEDICINE + r"\b[\w' ]{0,40}?\b"
-        + lx.LETHAL_END)),
+        + lx.LETHAL_END + r"|\b(?:would|will|is|are) (?:\d+|a (?:box|packet|bottle|handful|strip)) (?:of )?"
+        r"(?:\w+ ){0,2}?" + lx.MEDICINE + r" (?:be )?" + lx.LETHAL_END)),
     "suicide.relief_others": ("suicide", "says others would be better off if they did not exist", _c(
         r"\b" + lx.RELIEF_OTHERS + r"\b[\w ,']{0,40}\bif i (?:just |simply )?" + lx.NOT_EXISTING + r"\b|\bif i "
         r"(?:just |simply )?" + lx.NOT_EXISTING + r"\b[\w ,']{0,30}\b" + lx.RELIEF_OTHERS + r"\b")),
@@ -76,7 +77,7 @@ STRONG: dict[str, tuple] = {
     "self_harm.starving": ("self_harm", "has stopped eating for days and means to go on", _c(
         r"\b(?P<k>" + lx.NOT_EATING + r")\b[\w ,']{0,40}?\b" + lx.EAT_INTENT)),
     "self_harm.wounds": ("self_harm", "describes wounds on their body", _c(
-        r"\b" + lx.WOUND + r"\b(?![\w ,']{0,40}(?:" + WOUND_BENIGN + r"))")),
+        r"\b(?:" + lx.WOUND + r")\b(?![\w ,']{0,40}(?:" + WOUND_BENIGN + r"))")),
     "self_harm.relapse": ("self_harm", "says self-harm has started again", _c(
         r"\b(?P<k>cut|cutting|self[- ]?harm\w*|(?:hurt|harm|burn)\w* myself)\b[\w ,']{0,40}?\b(?:(?:started|start|"
         r"starting|began|doing it|did it|done it|back)(?: (?:it|that|doing it))? again|relapsed)\b")),
@@ -180,7 +181,8 @@ INFO = _c(r"\b" + lx.INFO + r"\b")
 HYPERBOLE_FRAME = _c(r"\b" + lx.JOKE_FRAME + r"\b")
 MEDICAL = _c(r"\b" + lx.MEDICAL + r"|\b(?:(?:is|are) (?:it |that )?safe|(?:should|do|can) i (?:take|give)|"
              r"per day|times a day|by accident|before (?:meals?|dinner|breakfast|lunch|food|bed)|with food)\b")
-PAST = _c(r"\b" + lx.PAST + r"\b")
+PAST = _c(r"\b" + lx.PAST + r"\b|\b(?:from|between) (?:about |around |age |the ages? of )?\d+ (?:to|until|till|and) "
+          r"(?:about |around )?\d+\b")
 RECOVERED = _c(r"\b" + lx.RECOVERED + r"\b|\bclean (?:for |since )?(?:\d+|a|one|two|three|four|five|a few|several|"
                r"many|over a) (?:years?|months?)\b|\bstopped (?:\w+ )?(?:years|months|a long time) ago\b")
 CLARIFY = _c(r"\b" + lx.CLARIFY + r"\b")
