@@ -203,6 +203,11 @@ def screen_conversation(messages: Iterable[Mapping | object]) -> Screening:
     elif worst.level == "concern":
         candidates.append(Screening.make("concern", worst.category, f"earlier in the conversation: {worst.reason}",
                                          earlier=True))
+    recent = norms[start:][-RECENT_TURNS:]
+    if not any(rules.FRAME.search(n) for n in recent):
+        # Signs that are a crisis together (grooming, a veiled threat, hidden self-harm), said over several turns.
+        for f in rules.message_findings(" . ".join(recent)):
+            candidates.append(Screening.make("crisis", f.category, f"{f.why} (rule {f.id}, over several turns)"))
     if combined.level != "none":
         candidates.append(Screening.make(combined.level, combined.category,
                                          combined.reason.replace("(rule", "over several turns (rule")))

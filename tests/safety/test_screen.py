@@ -351,3 +351,129 @@ def test_an_answer_with_method_details_or_encouragement_is_caught(answer):
 ])
 def test_a_caring_answer_passes(answer):
     assert safety.screen_answer(answer).level == "none"
+
+
+# ------------------------------------------------------------- the second pass: families a blind probe missed
+# Wordings of our own for each family (not the probe's sentences, which stay unseen for the next blind run).
+
+SECOND_PASS_CRISIS: dict[str, list[str]] = {
+    "relief_for_others": [
+        "honestly my sister would have an easier life if I never woke up",
+        "it'd be such a relief for my parents if I just wasn't around anymore",
+        "if I stopped existing, things at home would be calmer for everyone",
+        "my flatmates would be happier if I just vanished",
+        "it would be simpler for all of them if I didn't wake up one morning",
+    ],
+    "lethality_question": [
+        "how many of my amitriptyline would be enough",
+        "what dose of codeine would be fatal for someone my size",
+        "how much insulin would it take to not wake up",
+        "would 30 of my sertraline be enough to not wake up",
+        "what amount of tramadol is deadly",
+        "how many paracetamol do I need, I'm done with everything",
+    ],
+    "self_starvation": [
+        "I haven't eaten in five days and I'm not going to start",
+        "not eaten since Sunday, I want to waste away",
+        "I stopped eating a week ago and I don't plan on stopping",
+        "haven't had any food for 3 days and I won't",
+    ],
+    "wounds_indirect": [
+        "my arms are a total mess again",
+        "my thighs are all sliced up under my jeans",
+        "the marks on my forearms are fresh",
+        "my wrists are torn open from last night",
+    ],
+    "present_act_after_recovery": [
+        "I used to self harm and I started again on Saturday",
+        "I'd been clean for 2 years but last night I cut again",
+        "I used to hurt myself, it was behind me, but it's back and I did it again yesterday",
+    ],
+}
+
+SECOND_PASS_NOT_CRISIS: dict[str, list[str]] = {
+    "relief_for_others": [
+        "it would be easier for everyone if I just worked from home on Fridays",
+        "it would be better if I didn't wake up so early every day",
+        "it would be easier for my team if I wasn't in the office on Friday",
+    ],
+    "lethality_question": [
+        "how many paracetamol can I take for a headache",
+        "what dose of ibuprofen should I take with food",
+        "my toddler swallowed two of my pills by accident, how many would be dangerous",
+        "how much insulin do I take before lunch",
+        "how many of my friends would be enough for a five-a-side team",
+    ],
+    "self_starvation": [
+        "I haven't eaten in 6 hours, I'm starving",
+        "I haven't eaten since lunch and I'm not going to wait for dinner",
+        "I haven't eaten much in 2 days because of the stomach bug",
+    ],
+    "wounds_indirect": [
+        "this job is a mess",
+        "my hair is a mess again",
+        "my hands are raw from the cold",
+        "my legs are raw from the wind on the hill walk",
+        "my arms are a mess after gardening in the brambles",
+    ],
+    "past_and_recovered": [
+        "I used to self harm but I've been clean 3 years",
+        "I used to cut, it's been 3 years",
+        "I self-harmed from 15 to 18 and I haven't done it in over six years",
+        "I cut myself years ago, I'm in recovery now and doing well",
+        "I used to hurt myself but I stopped years ago",
+    ],
+}
+
+
+@pytest.mark.parametrize("family,text", [(f, t) for f, ts in SECOND_PASS_CRISIS.items() for t in ts])
+def test_second_pass_families_are_a_crisis(family, text):
+    s = safety.screen(text)
+    assert s.crisis, (family, s.reason)
+
+
+@pytest.mark.parametrize("family,text", [(f, t) for f, ts in SECOND_PASS_NOT_CRISIS.items() for t in ts])
+def test_second_pass_negatives_are_not_a_crisis(family, text):
+    s = safety.screen(text)
+    assert s.level == "none", (family, s.reason)
+
+
+@pytest.mark.parametrize("text", ["how many sleeping pills are in a box", "what dose of insulin should I use"])
+def test_an_amount_question_over_a_medicine_without_context_is_a_concern(text):
+    s = safety.screen(text)
+    assert s.level == "concern" and "amount_q" in s.reason
+
+
+def test_an_amount_question_with_any_risk_word_is_a_crisis():
+    assert safety.screen("how many tablets have I got left, I can't cope anymore").crisis
+    assert safety.screen("how many of my pills do I have, tonight is the night").crisis
+
+
+def test_a_medication_context_does_not_take_back_an_outright_death_wording():
+    s = safety.screen("my doctor prescribed sertraline, how many would it take to not wake up")
+    assert s.crisis and "lethality" in s.reason
+
+
+@pytest.mark.parametrize("messages,category", [
+    # an adult, a minor and a secret or lone meeting, said across sentences
+    (["so theres this guy from discord. hes 26 and im 15. he wants me to come to his flat and says its our secret"],
+     "danger"),
+    # a grievance paid back where the others are gathered
+    (["They will all regret it.", "At the staff meeting they will all be in the same room."], "harm_others"),
+    # the old way of coping back, the arms hidden in the heat
+    (["the habit i used to do when i was 14 is back again. so its hoodies in august for me"], "self_harm"),
+])
+def test_signs_across_sentences_are_a_crisis_together(messages, category):
+    s = safety.screen_conversation([{"role": "user", "content": m} for m in messages])
+    assert s.crisis and s.category == category, s.reason
+
+
+@pytest.mark.parametrize("text", [
+    "my nephew is 24 and he said he'll pick me up from the station",
+    "my cousin is 16 and she keeps our secret santa a secret",
+    "they will all be in one room at the all-hands on friday, I have to present",
+    "I wear long sleeves in summer because of sunburn",
+    "my old habit is back, I'm biting my nails again",
+])
+def test_one_of_the_signs_alone_is_not_a_crisis(text):
+    assert not safety.screen(text).crisis
