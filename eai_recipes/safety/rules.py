@@ -152,7 +152,7 @@ WEAK: dict[str, re.Pattern[str]] = {
     "acquire": _c(r"\b" + lx.ACQUIRE + r"\b" + GAP + r"\b" + lx.MEANS + r"\b|\b" + lx.MEANS + r"\b" + GAP + r"\b"
                   r"(?:saved|stockpiled|ready|hidden|stashed|in my (?:bag|car|drawer|room|pocket|wardrobe))"),
     "amount_q": _c(r"\b" + lx.AMOUNT_Q + r" (?:of )?(?:\w+ ){0,3}?" + lx.MEDICINE + r"\b"),
-    "plan": _c(r"\b" + lx.PLAN + r"\b"),
+    "plan": _c(r"\b(?<!in )" + lx.PLAN + r"\b"),  # not "in practice"
     "decision": _c(r"\b" + lx.DECISION + r"\b"),
     "timing": _c(r"\b" + lx.TIMING + r"\b"),
     "preparation": _c(r"\b" + lx.PREPARATION + r"\b"),
@@ -168,14 +168,15 @@ WEAK: dict[str, re.Pattern[str]] = {
     "vague_act": _c(r"\b(?:(?:keep|can not stop) thinking about (?:it|them|that)|do it|doing it|"
                     r"go through with (?:it|this)|follow through|end (?:it|things)(?! with)"
                     r"(?: all)?|the (?:way out|exit)|make it stop|be free|not (?:be|being) here|be gone|"
-                    r"one way or another|before i (?:go|leave|do it))\b"),
+                    r"one way or another|before i (?:go(?! (?:any )?further| on)|leave|do it))\b"),
 }
 # Kinds that need a partner to be a crisis but, alone, are still ordinary life (a date, feeling hopeless).
 SOFT_KINDS = frozenset({"timing", "hopeless", "vague_act", "plan"})
 # Soft kinds that are a crisis together: the act and how ("planning how I would do it"), the act and despair.
 SOFT_CRISIS = (frozenset({"plan", "vague_act"}), frozenset({"hopeless", "vague_act"}))
 
-IDIOM = _c(r"\b" + lx.IDIOM + r"\b")
+IDIOM = _c(r"\b" + lx.IDIOM + r"\b|\brather (?:die|be dead) than (?:give|do|make|sit through|present|speak) "
+           r"(?:a|the|my|that|this|in)\b")
 FRAME = _c(r"\b" + lx.FRAME + r"\b")
 INFO = _c(r"\b" + lx.INFO + r"\b")
 HYPERBOLE_FRAME = _c(r"\b" + lx.JOKE_FRAME + r"\b")
@@ -188,7 +189,7 @@ RECOVERED = _c(r"\b" + lx.RECOVERED + r"\b|\bclean (?:for |since )?(?:\d+|a|one|
 CLARIFY = _c(r"\b" + lx.CLARIFY + r"\b")
 JOKE_MARK = _c(lx.JOKE_MARK)
 JOKE_OBJECT = _c(r"\b" + lx.alt(lx.JOKE_OBJECT, lx.JOKE_FRAME) + r"\b")
-MEANS_EVERYDAY = _c(r"\b" + lx.MEANS_EVERYDAY + r"\b")
+MEANS_EVERYDAY = _c(r"\b" + lx.MEANS_EVERYDAY + r"\b|\bon (?:my|the|her|his|a) tablet\b")
 LIFE_EVENT = _c(r"\b" + lx.LIFE_EVENT + r"\b")
 JOKE_UNLESS = _c(r"\b(?:not (?:joking|kidding)|i mean it|for real|seriously|any ?more|any longer|live|living|life|"
                  r"alive|like this|go on|tonight|pills|plan|goodbye)\b")

@@ -477,3 +477,12 @@ def test_signs_across_sentences_are_a_crisis_together(messages, category):
 ])
 def test_one_of_the_signs_alone_is_not_a_crisis(text):
     assert not safety.screen(text).crisis
+
+
+@pytest.mark.parametrize("text", [
+    "My son installed this on my tablet. Before I go any further, who are you?",
+    "I'd honestly rather die than give the best man speech lol",
+    "Is respite care like giving up on her? I don't know what it means in practice.",
+])
+def test_everyday_wording_the_persona_cards_tripped_on_is_not_a_crisis(text):
+    assert not safety.screen(text).crisis
