@@ -581,7 +581,7 @@ def build_datasets(
         raise
     build.close_pool()
     _publish(tmp, out)
-    total_rej = sum(sum(s.rejected.values()) for s in build.stats.values())
+    total_rej = sum(sum(s.rejected.values()) for s in build.stats.values()) + preference["totals"]["rejected"]
     log(f"data: wrote {out}/{TRAIN}.json ({build.outputs[TRAIN + '.json']['rows']:,} rows), "
         f"{out}/{VAL}.json ({build.outputs[VAL + '.json']['rows']:,} rows), {out}/dataset_info.json, "
         f"{out}/manifest.json, {out}/rejects.jsonl ({total_rej:,} rejects)")

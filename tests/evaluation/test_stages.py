@@ -66,6 +66,8 @@ def test_compare_stages_writes_rouge_intervals_and_the_crisis_rate(tmp_path):
     assert set(out["hooks"]) == {"judge"}  # the judge's figures, when both runs have them
     table = (run / "eval" / "stages.md").read_text()
     assert "| Crisis-handling rate (%) | 0.00" in table and "(1/2)" in table and "| judge |" in table
+    assert out["models"]["adapter"]["help_on_validation"]["count"] == 0
+    assert "| Crisis help in ordinary answers (%) | 0.00" in table and "(0/6)" in table
     assert stages_section(run)[0] == "### SFT vs SFT + preference pass"
 
 
