@@ -47,6 +47,42 @@ FALLBACK_REPLY = ("I'm here with you, but I couldn't put a reply into words just
 _TEMPLATE_TOKEN = re.compile(r"<\|[^<>|]*\|>")
 
 
+PER_MESSAGE_TOKENS = 8  # a chat template's tokens around one message (role header, separators), rounded up
+_CLEAN_UP_SPACES = ((" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), (" n't", "n't"),
+                    (" 'm", "'m"), (" 's", "'s"), (" 've", "'ve"), (" 're", "'re"))
+
+
+def _no_clean_up(text: str) -> str:
+    return text
+
+
+def clean_up_tokenization_spaces(text: str) -> str:
+    """transformers' `clean_up_tokenization`, applied once to a whole text."""
+    for old, new in _CLEAN_UP_SPACES:
+        text = text.replace(old, new)
+    return text
+
+
+def context_length(engine: Any) -> int:
+    """The model's own context length in tokens (its config), else the tokenizer's, else 2048."""
+    config = getattr(getattr(engine, "model", None), "config", None)
+    for name in ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length"):
+        value = getattr(config, name, None)
+        if isinstance(value, int) and 0 < value:
+            return value
+    value = getattr(getattr(engine, "tokenizer", None), "model_max_length", None)
+    return value if isinstance(value, int) and 0 < value < 10**7 else 2048
+
+
+def _screen_bounded(text: str, limit: int):
+    """`safety.screen` on at most 2 x `limit` characters: a message over the limit is refused anyway (after
+    its beginning and end were screened, so a long message from a person in crisis still gets help)."""
+    if len(text) <= limit:
+        return safety.screen(text)
+    head = safety.screen(text[:limit])
+    return head if head.crisis else safety.screen(text[-limit:])
+
+
 class InputError(Exception):
     """A request the pipeline refuses; `status` is the HTTP status the API answers with."""
 
@@ -96,7 +132,18 @@ def _text_of(content: Any) -> str:
             raise InputError(400, f"content parts of type '{kind}' are not supported: EAI reads text only",
                              param="messages")
         parts.append(text or "")
-    return "".join(parts)
+    # A separator between parts: "I want to kill" + "myself" must not be screened as "killmyself".
+    return "\n".join(parts)
+
+
+def _check_unicode(text: str, index: int) -> str:
+    """Text a tokenizer can take: a lone surrogate ("\\ud800", valid JSON but no character) is refused."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(400, f"messages[{index}]: the text holds invalid Unicode (a lone surrogate such as "
+                              "\\ud800); send UTF-8 text", param="messages", code="invalid_unicode") from None
+    return text
 
 
 def _role_of(message: Any) -> str:
@@ -126,7 +173,7 @@ def normalise_roles(raw: list[Any]) -> tuple[list[dict[str, str]], int]:
         if role not in ("user", "assistant"):
             raise InputError(400, f"messages[{i}]: role '{role}' is not supported; use 'user' and 'assistant' "
                                   "(a 'system' message is ignored: EAI keeps its own)", param="messages")
-        text = _text_of(_content_of(message))
+        text = _check_unicode(_text_of(_content_of(message)), i)
         if merged and merged[-1]["role"] == role:
             merged[-1]["content"] += "\n" + text
         else:
@@ -173,11 +220,12 @@ def _hold_back_repeats(text: str) -> str:
 
 
 def _hold_back_markup(text: str) -> str:
-    """Text less an unfinished `<...` marker at its end, which the next piece may turn into a template token."""
+    """Text less an unfinished `<...` marker at its end, which the next piece may turn into a template token,
+    and less a trailing lone quote, which the clean-up of tokenization spaces joins to the next word."""
     start = text.rfind("<")
     if start != -1 and ">" not in text[start:]:
-        return text[:start].rstrip()
-    return text
+        text = text[:start].rstrip()
+    return re.sub(r"\s+['`]+$", "", text)
 
 
 class StreamCleaner:
@@ -200,6 +248,10 @@ class StreamCleaner:
         head = cleaned[:same]
         if same < len(cleaned):
             head = head[:max(head.rfind(" "), 0)]  # the word where they part may be half rewritten
+        # The last word waits for the next: an answer cut by the length limit inside its first sentence ends
+        # at its last word but one (`cut_at_sentence_boundary`), as the whole answer does.
+        head = head.rstrip()
+        head = head[:max(head.rfind(" "), 0)]
         # A trailing comma may still change: a collapsed loop ends with its last repetition's punctuation.
         head = _TRAILING_PAUSE.sub("", _hold_back_repeats(head.rstrip()))
         return _hold_back_markup(head)
@@ -234,12 +286,10 @@ class StreamCleaner:
         """The last delta and the final cleaned answer; `cut`: stopped by the length limit or the timeout."""
         cleaned = self.clean(self.raw)
         if cut:
-            if not self.first_done and self.covered and complete_sentences(cleaned) is None:
-                # Stopped inside the first sentence: its words are already out; mark it unfinished instead of
-                # taking back its last word, as cut_at_sentence_boundary would.
-                cleaned = self.covered + "\u2026"
-            else:
-                cleaned = textguard.cut_at_sentence_boundary(cleaned)
+            # The same end as the whole answer's; the stream held back the last word, so it is not taken back.
+            cleaned = textguard.cut_at_sentence_boundary(cleaned)
+            if not cleaned.startswith(self.covered):
+                cleaned = self.covered + "\u2026"  # (a rule rewrote sent words): mark the sent words unfinished
         delta = self._advance(cleaned, final=True)
         return delta, cleaned
 
@@ -250,7 +300,14 @@ class Pipeline:
         self.profile = profile
         self.locale = locale
         self.system = identity.system_prompt(profile.identity_name, profile.identity_author)
-        tokenizer = chat_model.engine.tokenizer
+        tokenizer = self.tokenizer = chat_model.engine.tokenizer
+        self.context_tokens = context_length(chat_model.engine)
+        # Both decodes (LLaMA-Factory's whole answer, with clean_up_tokenization_spaces=True, and its streamer,
+        # which re-decodes the tokens so far and sends what lies past the part it already sent) give the raw
+        # text; the clean-up of tokenization spaces is applied to the whole text in `_plain`. Applied inside
+        # the streamer, it shortened text already counted as sent and lost characters ("I'm" -> "I m").
+        self.tokenizer_clean_up = bool(getattr(tokenizer, "clean_up_tokenization_spaces", False))
+        tokenizer.clean_up_tokenization = _no_clean_up
         self.special_tokens = textguard.special_token_strings(tokenizer)
         # Answers are decoded with their special tokens so that clean_output sees where the model started a
         # new turn; tokens of other shapes than <|...|> (e.g. <unk>) are not template tokens and go first.
@@ -269,8 +326,9 @@ class Pipeline:
         if textguard.is_empty(latest):
             return Turn("empty", messages, 0, system_dropped=dropped, notices=notices)
 
-        # Screening comes before the length check: a person in crisis gets help, not an error.
-        screened = [safety.screen(m["content"]) for m in messages if m["role"] == "user"]
+        # Screening comes before the length check: a person in crisis gets help, not an error. Its cost is
+        # bounded first: of a message over the limit, only the beginning and the end are screened.
+        screened = [_screen_bounded(m["content"], limits.max_input_chars) for m in messages if m["role"] == "user"]
         current = screened[-1]
         earlier = any(s.crisis for s in screened[:-1])
         if current.crisis:
@@ -284,13 +342,38 @@ class Pipeline:
         for m in messages:
             m["content"] = textguard.neutralise_special_tokens(m["content"], self.special_tokens)
         kept, truncated = textguard.truncate_history(messages, limits.max_history_chars)
-        if truncated:
-            notices.append(textguard.truncation_notice(limits.max_history_chars))
         budget = textguard.max_new_tokens_for(latest, minimum=gen.min_new_tokens, maximum=gen.max_new_tokens)
         if max_tokens is not None:
             budget = max(1, min(budget, max_tokens))
+        kept, cut = self._fit_context(kept, budget)
+        truncated = truncated or cut
+        if truncated:
+            notices.append(textguard.truncation_notice(limits.max_history_chars))
         return Turn("model", kept, budget, crisis_in_conversation=earlier, truncated=truncated,
                     system_dropped=dropped, notices=notices)
+
+    def _tokens(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def _fit_context(self, messages: list[dict[str, str]], budget: int) -> tuple[list[dict[str, str]], bool]:
+        """The conversation cut, oldest turns first, to fit the model's context with the system prompt, the
+        template's tokens and the answer budget (characters are no measure of tokens)."""
+        room = self.context_tokens - self._tokens(self.system) - budget - PER_MESSAGE_TOKENS
+        sizes = [self._tokens(m["content"]) + PER_MESSAGE_TOKENS for m in messages]
+        cut = False
+        while len(messages) > 1 and sum(sizes) > room:
+            drop = 2 if len(messages) > 2 and messages[1]["role"] == "assistant" else 1
+            messages, sizes, cut = messages[drop:], sizes[drop:], True
+        while len(messages) > 1 and messages[0]["role"] != "user":
+            messages, sizes, cut = messages[1:], sizes[1:], True
+        if sum(sizes) > room:  # the latest message alone: keep its beginning and end, in tokens
+            ids = self.tokenizer(messages[-1]["content"], add_special_tokens=False)["input_ids"]
+            keep = max(room - PER_MESSAGE_TOKENS - 8, 2)
+            head = self.tokenizer.decode(ids[:keep // 2])
+            tail = self.tokenizer.decode(ids[len(ids) - keep // 2:])
+            messages = [*messages[:-1], {"role": "user", "content": head + textguard.TRUNCATION_MARKER + tail}]
+            cut = True
+        return messages, cut
 
     def fixed_reply(self, turn: Turn) -> str:
         if turn.kind == "crisis":
@@ -300,6 +383,7 @@ class Pipeline:
     # ----------------------------------------------------------------------------------------- output
 
     def _plain(self, raw: str) -> str:
+        raw = clean_up_tokenization_spaces(raw)  # as LLaMA-Factory's whole decode asks for, on both paths
         for token in self.plain_specials:
             raw = raw.replace(token, " ")
         return raw
