@@ -327,10 +327,16 @@ class Pipeline:
             return Turn("empty", messages, 0, system_dropped=dropped, notices=notices)
 
         # Screening comes before the length check: a person in crisis gets help, not an error. Its cost is
-        # bounded first: of a message over the limit, only the beginning and the end are screened.
-        screened = [_screen_bounded(m["content"], limits.max_input_chars) for m in messages if m["role"] == "user"]
-        current = screened[-1]
-        earlier = any(s.crisis for s in screened[:-1])
+        # bounded first: of a message over the limit, only the beginning and the end are screened, and of the
+        # earlier messages, the most recent up to the history limit (older ones are not sent to the model).
+        current = _screen_bounded(latest, limits.max_input_chars)
+        earlier, budget_chars = False, limits.max_history_chars
+        for m in reversed(messages[:-1]):
+            if budget_chars <= 0 or earlier:
+                break
+            if m["role"] == "user":
+                earlier = _screen_bounded(m["content"][-budget_chars:], limits.max_input_chars).crisis
+                budget_chars -= len(m["content"])
         if current.crisis:
             return Turn("crisis", messages, 0, crisis=True, category=current.category,
                         crisis_in_conversation=True, system_dropped=dropped, notices=notices)
@@ -339,9 +345,9 @@ class Pipeline:
             raise InputError(413, f"the message is {len(latest)} characters long; the limit is "
                                   f"{limits.max_input_chars} characters per message", param="messages",
                              code="message_too_long")
-        for m in messages:
-            m["content"] = textguard.neutralise_special_tokens(m["content"], self.special_tokens)
         kept, truncated = textguard.truncate_history(messages, limits.max_history_chars)
+        for m in kept:  # (after the oldest turns are dropped: no work on text the model never sees)
+            m["content"] = textguard.neutralise_special_tokens(m["content"], self.special_tokens)
         budget = textguard.max_new_tokens_for(latest, minimum=gen.min_new_tokens, maximum=gen.max_new_tokens)
         if max_tokens is not None:
             budget = max(1, min(budget, max_tokens))
