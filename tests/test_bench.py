@@ -39,3 +39,9 @@ def test_bench_serving(trained_run, workdir):
     out = _bench("bench_serving.py", "--workdir", str(workdir), "--run", trained_run.name, "--rounds", "1",
                  "--max-tokens", "8")
     assert "TTFT ratio eai/llamafactory" in out, out
+
+
+def test_bench_serving_load(trained_run, workdir):
+    out = _bench("bench_serving.py", "--load", "--workdir", str(workdir), "--run", trained_run.name, "--clients", "2",
+                 "--seconds", "4", "--max-tokens", "8")
+    assert "p99 TTFT ratio" in out and "server RSS before load" in out, out
