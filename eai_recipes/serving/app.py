@@ -153,6 +153,8 @@ KEYED_PATHS = ("/v1/", "/docs", "/redoc", "/openapi.json", "/metrics")
 # Requests that start an answer: the API's, and the page's (Gradio's queue, and its per-route call API).
 CHAT_POSTS = ("/v1/chat/completions", "/gradio_api/queue/join", "/gradio_api/call/", "/gradio_api/run/",
               "/gradio_api/api/")
+# Gradio routes the chat page does not use and that would store what a client sends.
+CLOSED_PATHS = ("/gradio_api/upload", "/upload")
 # Requests that hold an answer being generated open (stream caps).
 STREAM_GETS = ("/gradio_api/queue/data", "/gradio_api/call/")
 
@@ -251,6 +253,10 @@ class RequestGuard:
                 (b"access-control-allow-headers", b"authorization, content-type"),
                 (b"access-control-max-age", b"600")]})
             await send({"type": "http.response.body", "body": b""})
+            return
+        if path.startswith(CLOSED_PATHS):
+            # The page has no file inputs: Gradio's upload route would write a client's files to disk.
+            await refuse(404, "malformed", "this server takes no file uploads", "not_found")
             return
         length = headers.get(b"content-length", b"").decode()
         if length.isdigit() and int(length) > self.max_bytes:

@@ -462,6 +462,9 @@ def test_no_user_text_on_any_stream_the_server_writes(srv, served_workdir):
     gradio_call(srv, [{"text": word}, None, word])
     requests.post(srv.url + "/gradio_api/call/chat", data=f'{{"data": [{word}'.encode(), timeout=30,
                   headers={"content-type": "application/json"})
+    upload = requests.post(srv.url + "/gradio_api/upload", files={"files": ("note.txt", f"diary {word}".encode())},
+                           timeout=30)
+    assert upload.status_code == 404
     still_answers(srv)
     srv.__exit__(None, None, None)  # stop it: every stream is flushed and closed
     streams = {name: (srv.log_dir / name).read_bytes() for name in ("stdout.txt", "stderr.txt", "serve.log")}
