@@ -33,13 +33,33 @@ def _warn_then(func):
     return run
 
 
+def _text_only(func):
+    """A file that is not UTF-8 text (binary, UTF-16) is a clean error, as the same bytes on stdin are."""
+
+    def run(args: argparse.Namespace) -> int:
+        from eai_recipes.errors import EaiError
+
+        try:
+            return func(args)
+        except UnicodeDecodeError as exc:
+            name = getattr(args, "file", None) or "stdin"
+            raise EaiError(f"{name}: not UTF-8 text (byte {exc.start}: {exc.reason}); a binary or UTF-16 file? "
+                           "Convert it to UTF-8 JSON lines, e.g. iconv -f UTF-16 -t UTF-8") from None
+
+    return run
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     from eai_recipes import safety
 
     safety.register(subparsers)
-    # `eai safety reply --locale XX` warns when XX is unknown, as the README says, before it falls back.
     parser = subparsers.choices.get("safety")
     actions = [a for a in getattr(parser, "_actions", []) if isinstance(a, argparse._SubParsersAction)]
-    reply = actions[0].choices.get("reply") if actions else None
+    commands = actions[0].choices if actions else {}
+    # `eai safety reply --locale XX` warns when XX is unknown, as the README says, before it falls back.
+    reply = commands.get("reply")
     if reply is not None and reply.get_default("func") is not None:
         reply.set_defaults(func=_warn_then(reply.get_default("func")))
+    screen = commands.get("screen")
+    if screen is not None and screen.get_default("func") is not None:
+        screen.set_defaults(func=_text_only(screen.get_default("func")))

@@ -475,3 +475,12 @@ def test_no_user_text_on_any_stream_the_server_writes(srv, served_workdir):
     changed = [p for p in served_workdir.rglob("*") if p.is_file() and not p.is_symlink()
                and p.stat().st_mtime >= srv.started_at]
     assert [str(p) for p in changed if word.encode() in p.read_bytes() or MARK.encode() in p.read_bytes()] == []
+
+
+def test_screening_a_binary_or_utf16_file_is_a_clean_error(tmp_path):
+    for name, data in (("utf16.jsonl", '{"text": "hello"}\n'.encode("utf-16")), ("bin.jsonl", bytes(range(256)))):
+        path = tmp_path / name
+        path.write_bytes(data)
+        proc = subprocess.run([*EAI, "safety", "screen", str(path)], capture_output=True, text=True, timeout=60,
+                              check=False)
+        assert proc.returncode == 2 and "not UTF-8 text" in proc.stderr and "Traceback" not in proc.stderr
