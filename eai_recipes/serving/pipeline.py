@@ -228,6 +228,15 @@ def _hold_back_markup(text: str) -> str:
     return re.sub(r"\s+['`]+$", "", text)
 
 
+def cut_answer(raw: str, cleaned: str) -> str:
+    """The end of an answer stopped by the length limit or the timeout, the same streamed and whole: at its last
+    full sentence; inside the first sentence, at its last word, or, when the raw text ends inside a word (the
+    token limit may have cut it), at the word before (`cut_at_sentence_boundary`)."""
+    if cleaned and complete_sentences(cleaned) is None and raw[-1:].isspace():
+        return cleaned.rstrip().rstrip(" ,;:-") + "\u2026"
+    return textguard.cut_at_sentence_boundary(cleaned)
+
+
 class StreamCleaner:
     """Raw pieces in, cleaned deltas out (see the module docstring for what is held back and why).
 
@@ -248,10 +257,10 @@ class StreamCleaner:
         head = cleaned[:same]
         if same < len(cleaned):
             head = head[:max(head.rfind(" "), 0)]  # the word where they part may be half rewritten
-        # The last word waits for the next: an answer cut by the length limit inside its first sentence ends
-        # at its last word but one (`cut_at_sentence_boundary`), as the whole answer does.
+        # A last word not yet followed by whitespace may be unfinished: it waits (see `cut_answer`).
         head = head.rstrip()
-        head = head[:max(head.rfind(" "), 0)]
+        if not self.raw[-1:].isspace():
+            head = head[:max(head.rfind(" "), 0)]
         # A trailing comma may still change: a collapsed loop ends with its last repetition's punctuation.
         head = _TRAILING_PAUSE.sub("", _hold_back_repeats(head.rstrip()))
         return _hold_back_markup(head)
@@ -286,8 +295,8 @@ class StreamCleaner:
         """The last delta and the final cleaned answer; `cut`: stopped by the length limit or the timeout."""
         cleaned = self.clean(self.raw)
         if cut:
-            # The same end as the whole answer's; the stream held back the last word, so it is not taken back.
-            cleaned = textguard.cut_at_sentence_boundary(cleaned)
+            # The same end as the whole answer's (`cut_answer`); the words it drops were not sent.
+            cleaned = cut_answer(self.raw, cleaned)
             if not cleaned.startswith(self.covered):
                 cleaned = self.covered + "\u2026"  # (a rule rewrote sent words): mark the sent words unfinished
         delta = self._advance(cleaned, final=True)
@@ -417,7 +426,7 @@ class Pipeline:
         stopped_by = self._stopped_by(response.finish_reason == "stop", seconds)
         text = self._clean(response.response_text)
         if stopped_by != "stop":
-            text = textguard.cut_at_sentence_boundary(text)
+            text = cut_answer(response.response_text, text)
         return Outcome(text or FALLBACK_REPLY, "stop" if stopped_by == "stop" else "length", stopped_by,
                        response.prompt_length, response.response_length, seconds=seconds)
 

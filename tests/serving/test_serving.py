@@ -378,12 +378,20 @@ def test_stream_cut_drops_the_unfinished_sentence():
 
 
 def test_stream_cut_inside_the_first_sentence_ends_as_the_whole_answer():
-    # The stream holds back the last word, so it ends where the whole answer does (its last word but one).
-    raw = "Breathing slowly together can really help when"
-    deltas, final, cleaner = _stream_pieces(raw, cut=True)
-    whole = __import__("eai_recipes.serving.textguard").serving.textguard.cut_at_sentence_boundary(_clean(raw))
-    assert final == "Breathing slowly together can really help\u2026" == "".join(deltas) == whole
-    assert len(deltas) >= 2 and not cleaner.rewritten
+    from eai_recipes.serving import textguard
+    from eai_recipes.serving.pipeline import cut_answer
+
+    # Every word came followed by a space: all of them are finished, sent, and kept by the whole answer too.
+    deltas, final, cleaner = _stream_pieces("Breathing slowly together can really help when", cut=True)
+    assert final == "Breathing slowly together can really help when\u2026" == "".join(deltas)
+    assert final == cut_answer(cleaner.raw, _clean(cleaner.raw)) and not cleaner.rewritten
+    # The limit stopped generation inside a word: that word is neither sent nor kept, streamed or whole.
+    cleaner = StreamCleaner(_clean, textguard.tidy_whitespace)
+    pieces = ["Breathing ", "slowly ", "together ", "can ", "really ", "help ", "wh"]
+    deltas = [cleaner.feed(p) for p in pieces]
+    last, final = cleaner.finish(True)
+    assert "".join(deltas) + last == final == "Breathing slowly together can really help\u2026"
+    assert final == cut_answer("".join(pieces), _clean("".join(pieces))) and len([d for d in deltas if d]) >= 2
 
 
 def test_stream_rewrite_of_sent_words_is_reported():
