@@ -311,6 +311,7 @@ class Pipeline:
         self.system = identity.system_prompt(profile.identity_name, profile.identity_author)
         tokenizer = self.tokenizer = chat_model.engine.tokenizer
         self.context_tokens = context_length(chat_model.engine)
+        self.system_tokens: int | None = None  # counted on first use
         # Both decodes (LLaMA-Factory's whole answer, with clean_up_tokenization_spaces=True, and its streamer,
         # which re-decodes the tokens so far and sends what lies past the part it already sent) give the raw
         # text; the clean-up of tokenization spaces is applied to the whole text in `_plain`. Applied inside
@@ -373,7 +374,9 @@ class Pipeline:
     def _fit_context(self, messages: list[dict[str, str]], budget: int) -> tuple[list[dict[str, str]], bool]:
         """The conversation cut, oldest turns first, to fit the model's context with the system prompt, the
         template's tokens and the answer budget (characters are no measure of tokens)."""
-        room = self.context_tokens - self._tokens(self.system) - budget - PER_MESSAGE_TOKENS
+        if self.system_tokens is None:
+            self.system_tokens = self._tokens(self.system)
+        room = self.context_tokens - self.system_tokens - budget - PER_MESSAGE_TOKENS
         sizes = [self._tokens(m["content"]) + PER_MESSAGE_TOKENS for m in messages]
         cut = False
         while len(messages) > 1 and sum(sizes) > room:
