@@ -23,7 +23,9 @@ is cleaned again, and the stream sends only text that later pieces are not expec
   first words reach the reader as fast as without the clean-up layer;
 - from then on whole sentences go out once they end, so a repeated sentence is collapsed before it is sent,
   and an answer stopped by the length limit or the timeout ends at a full sentence, exactly as the
-  non-streamed answer does.
+  non-streamed answer does (`cut_answer`: inside the first sentence, at its last finished word, on both paths).
+The tokenizer's clean-up of tokenization spaces is applied once to the whole raw text on both paths (`_plain`),
+not inside LLaMA-Factory's streamer, where it lost characters ("I'm" -> "I m").
 The one case an append-only stream cannot mend is a rule whose trigger comes late and rewrites words of the
 first sentence already sent (e.g. "As an AI language" sent before "model" arrives). Then the stream goes on
 after that sentence, the last chunk carries the final cleaned answer (`eai.final_content`), and the chat page,
