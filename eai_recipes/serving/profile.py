@@ -43,8 +43,8 @@ class Limits:
 class Security:
     """Per-client limits (a client is its network address) and the browser origins allowed to call in."""
 
-    requests_per_minute: int = 60  # chat requests (API and page) per client per minute ...
-    burst: int = 20  # ... of which this many may come at once
+    requests_per_minute: int = 120  # chat requests (API and page) per client per minute ...
+    burst: int = 40  # ... of which this many may come at once
     max_streams_per_client: int = 4  # answers being generated at the same time for one client
     max_auth_failures: int = 5  # wrong keys per client within a minute before it must wait (429)
     cors_origins: tuple[str, ...] = ()  # e.g. ["http://localhost:3000"]; empty: no CORS headers at all
