@@ -11,6 +11,16 @@ first to the last text chunk. Goal: `eai serve`'s median TTFT at most 1.10x llam
 
     .venv/bin/python bench/bench_serving.py [--run demo --workdir .] [--rounds 20] [--max-tokens 16]
 
+--load: `eai serve` alone under N concurrent streaming clients on loopback for a fixed time, with malformed
+and oversized requests mixed in (one in --bad-every): p50/p99 time to first token against the same figures
+for one client alone, answers by HTTP status, and the server's resident memory (RSS) before and after.
+Goal: no 5xx, no memory growth, p99 TTFT at 8 clients within 2x the single client's.
+
+    .venv/bin/python bench/bench_serving.py --load [--clients 8] [--seconds 30] [--run demo --workdir .]
+
+Both modes serve a copy of the profile with the per-client limits raised (every client of a benchmark comes
+from 127.0.0.1, and the limiter would answer 429 to the load it is meant to measure).
+
 Without --run it builds a tiny model, the offline datasets and a tiny QLoRA run in a scratch directory
 (about a minute on 2 CPU cores).
 """
@@ -19,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import socket
@@ -122,6 +133,131 @@ def summarise(name: str, ttft: list[float], spans: list[float], tokens: list[int
     }
 
 
+def bench_profile(name: str, logs: Path) -> Path:
+    """The serving profile with per-client limits raised for a benchmark (all its clients share 127.0.0.1)."""
+    from eai_recipes.serving.profile import SERVING_DIR
+
+    source = Path(name) if name.endswith((".yaml", ".yml")) else SERVING_DIR / f"{name}.yaml"
+    data = yaml.safe_load(source.read_text())
+    data["security"] = {**(data.get("security") or {}), "requests_per_minute": 1_000_000, "burst": 100_000,
+                        "max_streams_per_client": 1024}
+    path = logs / f"{source.stem}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
+
+
+def bad_request(i: int, max_bytes: int, max_chars: int) -> tuple[bytes, str]:
+    """A malformed or oversized request body, in turn, and what it is."""
+    kinds = [
+        (b'{"messages": [', "malformed JSON"),
+        (b'{"messages": [{"role": "user", "content": "hi \\ud800"}]}', "lone surrogate"),
+        (b'{"messages": [{"role": "user", "content": "hi"}], "max_tokens": 0}', "max_tokens 0"),
+        (json.dumps({"messages": [{"role": "user", "content": "I feel stuck. " * (max_chars // 10)}]}).encode(),
+         "message over the limit"),
+        (b"x" * (max_bytes + 1), "body over the limit"),
+    ]
+    return kinds[i % len(kinds)]
+
+
+def load_test(args, work: Path, run: str) -> None:
+    import threading
+    from collections import Counter
+
+    from eai_recipes.serving.profile import load_serving_profile
+
+    logs = work / "bench-logs"
+    logs.mkdir(exist_ok=True)
+    profile_path = bench_profile(args.profile, logs)
+    limits = load_serving_profile(str(profile_path)).limits
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/v1/chat/completions"
+    log = logs / "eai_serve_load.log"
+    proc = subprocess.Popen([*EAI, "serve", "--profile", str(profile_path), "--run-name", run, "--port", str(port),
+                             "--no-page"], cwd=work, stdout=open(log, "w"), stderr=subprocess.STDOUT)
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/health", proc, log)
+        max_tokens = args.max_tokens or load_serving_profile(str(profile_path)).generation.min_new_tokens
+
+        def client(seconds: float, index: int, ttfts: list, statuses: Counter, bad_every: int) -> None:
+            session = requests.Session()
+            deadline = time.monotonic() + seconds
+            i = 0
+            while time.monotonic() < deadline:
+                i += 1
+                if bad_every and i % bad_every == 0:
+                    body, _ = bad_request(index + i, limits.max_request_bytes, limits.max_input_chars)
+                    try:
+                        resp = session.post(url, data=body, headers={"content-type": "application/json"}, timeout=60)
+                        statuses[resp.status_code] += 1
+                    except requests.RequestException as exc:
+                        statuses[type(exc).__name__] += 1
+                    continue
+                prompt = PROMPTS[(index + i) % len(PROMPTS)]
+                body = {"stream": True, "max_tokens": max_tokens, "messages": [{"role": "user", "content": prompt}]}
+                try:
+                    ttft, _, _, _ = stream_once(session, url, body, {})
+                    statuses[200] += 1
+                    if not math.isnan(ttft):
+                        ttfts.append(ttft)
+                except requests.HTTPError as exc:
+                    statuses[exc.response.status_code] += 1
+                except requests.RequestException as exc:
+                    statuses[type(exc).__name__] += 1
+
+        def phase(clients: int, seconds: float, bad_every: int) -> tuple[list[float], Counter]:
+            ttfts: list[float] = []
+            statuses: Counter = Counter()
+            threads = [threading.Thread(target=client, args=(seconds, k, ttfts, statuses, bad_every))
+                       for k in range(clients)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            return ttfts, statuses
+
+        phase(1, min(5.0, args.seconds / 3), 0)  # warm-up: lazy initialisation, first allocations
+        single, single_status = phase(1, max(args.seconds / 2, 3.0), 0)
+        rss_before = rss_kib(proc.pid)
+        loaded, statuses = phase(args.clients, args.seconds, args.bad_every)
+        time.sleep(2)
+        rss_after = rss_kib(proc.pid)
+        health = requests.get(f"http://127.0.0.1:{port}/health", timeout=10).json()
+        p50s, p99s = 1000 * percentile(single, 0.5), 1000 * percentile(single, 0.99)
+        p50, p99 = 1000 * percentile(loaded, 0.5), 1000 * percentile(loaded, 0.99)
+        fivexx = sum(n for k, n in statuses.items() if isinstance(k, int) and k >= 500)
+        print(f"load test: eai serve --profile {args.profile} (limits raised), run {run}, max_tokens {max_tokens}, "
+              f"{os.cpu_count()} CPUs")
+        print(f"  1 client, {max(args.seconds / 2, 3.0):.0f} s: {len(single)} streams, TTFT p50 {p50s:.0f} ms, "
+              f"p99 {p99s:.0f} ms; statuses {dict(single_status)}")
+        print(f"  {args.clients} clients, {args.seconds:.0f} s, 1 request in {args.bad_every} malformed or oversized: "
+              f"{len(loaded)} streams, TTFT p50 {p50:.0f} ms, p99 {p99:.0f} ms")
+        print(f"  answers by status: {dict(sorted(statuses.items(), key=str))}")
+        print(f"  server refusals (/health): {health['refused']}; errors {health['errors']}")
+        print(f"  server RSS before load {rss_before / 1024:.1f} MiB, after {rss_after / 1024:.1f} MiB "
+              f"({(rss_after - rss_before) / 1024:+.1f} MiB)")
+        ratio = p99 / p99s if p99s else float("nan")
+        print(f"  p99 TTFT ratio {args.clients} clients / 1 client {ratio:.2f} (goal <= 2: "
+              f"{'met' if ratio <= 2 else 'NOT met'}); 5xx {fivexx} (goal 0: {'met' if fivexx == 0 else 'NOT met'})")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workdir", help="project directory holding models/ and runs/ (with --run)")
@@ -132,6 +268,11 @@ def main() -> None:
                         help="max_tokens of every request (default: the profile's min_new_tokens, so that both "
                              "servers generate the same number of tokens: eai serve adapts the budget to the "
                              "question but never goes above a client's max_tokens)")
+    parser.add_argument("--load", action="store_true", help="the load test (see above) instead of the comparison")
+    parser.add_argument("--clients", type=int, default=8, help="--load: concurrent clients (default: %(default)s)")
+    parser.add_argument("--seconds", type=float, default=30, help="--load: seconds of load (default: %(default)s)")
+    parser.add_argument("--bad-every", type=int, default=5,
+                        help="--load: one request in this many is malformed or oversized (default: %(default)s)")
     args = parser.parse_args()
 
     scratch = None
@@ -140,6 +281,14 @@ def main() -> None:
     else:
         scratch = work = Path(tempfile.mkdtemp(prefix="eai-bench-serving-"))
         run = build_run(work)
+    if args.load:
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        try:
+            load_test(args, work, run)
+        finally:
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
+        return
     procs: list[subprocess.Popen] = []
     try:
         sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -165,7 +314,8 @@ def main() -> None:
         env = {**os.environ, "API_VERBOSE": "0"}
         eai_log, lf_log = logs / "eai_serve.log", logs / "lf_api.log"
         procs.append(subprocess.Popen(
-            [*EAI, "serve", "--profile", args.profile, "--run-name", run, "--port", str(eai_port)],
+            [*EAI, "serve", "--profile", str(bench_profile(args.profile, logs)), "--run-name", run, "--port",
+             str(eai_port)],
             cwd=work, env=env, stdout=open(eai_log, "w"), stderr=subprocess.STDOUT))
         procs.append(subprocess.Popen(
             [LLAMAFACTORY, "api", str(api_yaml)], cwd=work,

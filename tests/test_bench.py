@@ -45,3 +45,9 @@ def test_bench_judge(tmp_path):
     out = _bench("bench_judge.py", "--pairs", "1", "--samples", "4", "--batch", "4", "--max-new-tokens", "4",
                  "--workdir", str(tmp_path))
     assert "ratio batched/one-by-one" in out, out
+
+
+def test_bench_serving_load(trained_run, workdir):
+    out = _bench("bench_serving.py", "--load", "--workdir", str(workdir), "--run", trained_run.name, "--clients", "2",
+                 "--seconds", "4", "--max-tokens", "8")
+    assert "p99 TTFT ratio" in out and "server RSS before load" in out, out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
@@ -139,8 +140,28 @@ def _guard_judge(args: argparse.Namespace):
     return judge, failures
 
 
+def unknown_locale_warning(locale: str | None) -> str | None:
+    """The warning for a locale that is not in the crisis resources (None when it is listed, or not given)."""
+    from eai_recipes import safety
+
+    if not locale or not locale.strip():
+        return None
+    table = safety.load_resources()
+    parts = {locale.strip().upper(), *(p for p in re.split(r"[-_.@\s]+", locale.strip().upper()) if p)}
+    if parts & (set(table["locales"]) | set(table["aliases"])):
+        return None
+    shown = safety.resolve_locale(locale)
+    known = ", ".join(sorted(table["locales"]))
+    return (f"warning: locale {locale!r} is not listed in dataset_info/crisis/resources.yaml (known: {known}); "
+            f"showing the {table['locales'][shown].get('label', shown)} list ({shown})")
+
+
 def _cmd_reply(args: argparse.Namespace) -> int:
     from eai_recipes import safety
+
+    warning = unknown_locale_warning(args.locale)  # before the fallback, as the README says
+    if warning:
+        print(warning, file=sys.stderr)
 
     print(safety.concern_footer(args.locale) if args.concern else safety.crisis_reply(args.locale, args.category))
     return 0

@@ -19,7 +19,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security.http import HTTPAuthorizationCredentials, HTTPBearer
 from llamafactory.api.common import jsonify
 from llamafactory.api.protocol import (
@@ -35,11 +35,13 @@ from llamafactory.api.protocol import (
     ModelList,
     Role,
 )
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sse_starlette import EventSourceResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from eai_recipes import safety
+from eai_recipes.serving.limits import Stats
 from eai_recipes.serving.pipeline import InputError, Outcome, Pipeline, Turn
 
 log = logging.getLogger("eai.serve")
@@ -53,6 +55,7 @@ DISCLAIMER = (
 
 class EaiChatRequest(ChatCompletionRequest):
     model: str = "eai"  # one model per server: the name is optional
+    max_tokens: int | None = Field(None, ge=1)
 
 
 class EaiInfo(BaseModel):
@@ -120,19 +123,29 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
     return "invalid request: " + "; ".join(problems), param
 
 
-def install_error_handlers(app: FastAPI) -> None:
+# InputError codes -> the refusal reasons counted in /health
+REFUSAL_REASONS = {"message_too_long": "size", "request_too_large": "size", "invalid_unicode": "bad_unicode"}
+
+
+def install_error_handlers(app: FastAPI, stats: Stats | None = None) -> None:
+    stats = stats or Stats()
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
+        stats.refuse("malformed")
         message, param = _validation_message(exc)
         return JSONResponse(error_body(400, message, param=param, code="invalid_request"), status_code=400)
 
     @app.exception_handler(InputError)
     async def _refused(request: Request, exc: InputError):
+        stats.refuse(REFUSAL_REASONS.get(exc.code, "malformed"))
         return JSONResponse(error_body(exc.status, exc.message, param=exc.param, code=exc.code),
                             status_code=exc.status)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
+        if exc.status_code < 500:
+            stats.refuse("auth" if exc.status_code == 401 else "malformed")
         headers = getattr(exc, "headers", None)
         return JSONResponse(error_body(exc.status_code, str(exc.detail)), status_code=exc.status_code,
                             headers=headers)
@@ -159,18 +172,6 @@ def make_auth(api_key: str | None):
     return check
 
 
-class Stats:
-    """Request counts and timings: the only things the server records about a conversation."""
-
-    def __init__(self) -> None:
-        self.requests = 0
-        self.errors = 0
-        self.started = time.time()
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"requests": self.requests, "errors": self.errors, "uptime_s": round(time.time() - self.started)}
-
-
 def info_for(turn: Turn, pipeline: Pipeline) -> EaiInfo:
     show = turn.crisis or turn.crisis_in_conversation or turn.level != "none"
     return EaiInfo(
@@ -191,6 +192,10 @@ def add_routes(app: FastAPI, pipeline: Pipeline, *, model_id: str, api_key: str 
     async def health() -> dict[str, Any]:
         return {"status": "ok", **stats.as_dict(), "safety": pipeline.safety_stats}
 
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> PlainTextResponse:
+        return PlainTextResponse(stats.prometheus(), media_type="text/plain; version=0.0.4")
+
     @app.get("/v1/models", response_model=EaiModelList, dependencies=[Depends(auth)])
     async def models() -> EaiModelList:
         return EaiModelList(data=[EaiModelCard(id=model_id, profile=pipeline.profile.name)])
@@ -201,11 +206,18 @@ def add_routes(app: FastAPI, pipeline: Pipeline, *, model_id: str, api_key: str 
             raise InputError(400, "'n' must be 1: EAI gives one answer per message", param="n")
         if request.tools:
             raise InputError(400, "'tools' are not supported by EAI", param="tools")
-        turn = pipeline.prepare(request.messages, max_tokens=request.max_tokens)
+        if request.model != model_id:
+            raise InputError(404, f"this server serves one model, '{model_id}'; the model asked for is not "
+                                  "served here (see /v1/models)", param="model", code="model_not_found")
+        # Screening and tokenizing are CPU work: off the event loop, so other requests keep being answered.
+        turn = await run_in_threadpool(pipeline.prepare, request.messages, max_tokens=request.max_tokens)
+        stats.answers[turn.kind] += 1
+        if turn.crisis:
+            stats.crisis[turn.category or "unspecified"] += 1
         info = info_for(turn, pipeline)
         headers = {"X-EAI-Crisis": "true" if turn.crisis else "false"}
         if request.stream:
-            return EventSourceResponse(_stream(pipeline, turn, info, request.model), headers=headers,
+            return EventSourceResponse(_stream(pipeline, turn, info, request.model, stats), headers=headers,
                                        media_type="text/event-stream", sep="\n")
         started = time.monotonic()
         outcome = await pipeline.complete(turn)
@@ -214,7 +226,7 @@ def add_routes(app: FastAPI, pipeline: Pipeline, *, model_id: str, api_key: str 
         info.stopped_by = outcome.stopped_by
         body = EaiChatResponse(
             id=f"chatcmpl-{uuid.uuid4().hex}",
-            model=request.model,
+            model=model_id,
             choices=[ChatCompletionResponseChoice(
                 index=0, message=ChatCompletionMessage(role=Role.ASSISTANT, content=outcome.text),
                 finish_reason=Finish(outcome.finish_reason),
@@ -237,12 +249,15 @@ def add_routes(app: FastAPI, pipeline: Pipeline, *, model_id: str, api_key: str 
                                           "/v1/models (see /docs)")
 
 
-async def _stream(pipeline: Pipeline, turn: Turn, info: EaiInfo, model: str):
+async def _stream(pipeline: Pipeline, turn: Turn, info: EaiInfo, model: str, stats: Stats | None = None):
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+    created = int(time.time())
+    stats = stats or Stats()
 
     def chunk(delta: ChatCompletionMessage, finish: Finish | None = None, eai: EaiInfo | None = None) -> str:
         choice = ChatCompletionStreamResponseChoice(index=0, delta=delta, finish_reason=finish)
-        body = EaiChatChunk(id=completion_id, model=model, choices=[choice])
+        body = EaiChatChunk(id=completion_id, object="chat.completion.chunk", created=created, model=model,
+                            choices=[choice])
         if eai is not None:
             body.eai = eai
         return jsonify(body)
@@ -250,16 +265,25 @@ async def _stream(pipeline: Pipeline, turn: Turn, info: EaiInfo, model: str):
     started = time.monotonic()
     first: float | None = None
     outcome = Outcome("", "stop", "stop")
-    yield chunk(ChatCompletionMessage(role=Role.ASSISTANT, content=""), eai=info)
+    finished = False
     try:
-        async for delta in pipeline.stream(turn, outcome):
-            if first is None:
-                first = time.monotonic()
-            yield chunk(ChatCompletionMessage(content=delta))
-    except Exception as exc:  # noqa: BLE001 - the stream must end cleanly; the type alone is logged
-        log.error("internal error %s while streaming", type(exc).__name__)
-        yield json.dumps(error_body(500, "internal error while generating; try again"))
-        return
+        yield chunk(ChatCompletionMessage(role=Role.ASSISTANT, content=""), eai=info)
+        try:
+            async for delta in pipeline.stream(turn, outcome):
+                if first is None:
+                    first = time.monotonic()
+                yield chunk(ChatCompletionMessage(content=delta))
+        except Exception as exc:  # noqa: BLE001 - the stream must end cleanly; the type alone is logged
+            stats.errors += 1
+            log.error("internal error %s while streaming", type(exc).__name__)
+            yield json.dumps(error_body(500, "internal error while generating; try again"))
+            finished = True
+            return
+        finished = True
+    finally:
+        if not finished:  # the client went away (sse_starlette cancels the generator): no text, a count
+            stats.disconnects += 1
+            log.info("api chat: client left the stream after %.0f ms", 1000 * (time.monotonic() - started))
     final = EaiInfo(stopped_by=outcome.stopped_by, crisis=turn.crisis,
                     final_content=outcome.text if outcome.rewritten_after_sending else None)
     yield chunk(ChatCompletionMessage(), Finish(outcome.finish_reason), eai=final)

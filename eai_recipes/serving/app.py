@@ -125,8 +125,10 @@ def check_binding(host: str, port: int, api_key: str | None) -> None:
             f"refusing to listen on {host}: it is reachable from other machines and no API key is set. "
             f"Set {API_KEY_ENV} (e.g. `export {API_KEY_ENV}=$({make_key})`) or keep the default --host 127.0.0.1"
         )
-    if api_key is not None and len(api_key) < 16:
-        raise EaiError(f"{API_KEY_ENV} is {len(api_key)} characters long; use at least 16 (a random token)")
+    if api_key is not None:
+        from eai_recipes.serving.limits import check_api_key
+
+        check_api_key(api_key, API_KEY_ENV)
     if not 0 < port < 65536:
         raise EaiError(f"--port {port}: expected 1-65535")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -146,22 +148,51 @@ PAGE_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'
             "worker-src 'self' blob:; frame-ancestors 'self'; base-uri 'self'; form-action 'self'")
 
 
-class RequestGuard:
-    """Pure ASGI middleware (no per-chunk cost on streams): refuses unknown Host names on a loopback server and
-    bodies over the profile's limit before they are read, counts and times API requests (path, status,
-    milliseconds: nothing else), and sets the page's security headers."""
+# Paths that need the API key when one is set (the page has its own login, by Gradio).
+KEYED_PATHS = ("/v1/", "/docs", "/redoc", "/openapi.json", "/metrics")
+# Requests that start an answer: the API's, and the page's (Gradio's queue, and its per-route call API).
+CHAT_POSTS = ("/v1/chat/completions", "/gradio_api/queue/join", "/gradio_api/call/", "/gradio_api/run/",
+              "/gradio_api/api/")
+# Gradio routes the chat page does not use and that would store what a client sends.
+CLOSED_PATHS = ("/gradio_api/upload", "/upload")
+# Requests that hold an answer being generated open (stream caps).
+STREAM_GETS = ("/gradio_api/queue/data", "/gradio_api/call/")
 
-    def __init__(self, app, *, max_bytes: int, stats, allowed_hosts: list[str] | None = None) -> None:
-        self.app, self.max_bytes, self.stats = app, max_bytes, stats
+
+def _origin_of(headers: dict[bytes, bytes]) -> str | None:
+    origin = headers.get(b"origin")
+    return None if origin is None else origin.decode("latin-1").strip().lower()
+
+
+class RequestGuard:
+    """Pure ASGI middleware (no per-chunk cost on streams), in front of the API and the page. In this order,
+    every check before a byte of the body is read: the Host name (a loopback server answers to loopback names
+    only), the browser Origin (same origin or one the profile allows; no CORS headers otherwise), the body
+    size, the API key (with a wait after repeated wrong keys), the client's request rate and the answers it
+    has open. Counts requests and refusals (numbers only), logs API calls (path, status, milliseconds) and
+    sets the page's security headers."""
+
+    def __init__(self, app, *, max_bytes: int, stats, allowed_hosts: list[str] | None = None,
+                 api_key: str | None = None, security=None) -> None:
+        from eai_recipes.serving.limits import AuthThrottle, RateLimiter, StreamCaps
+        from eai_recipes.serving.profile import Security
+
+        security = security or Security()
+        self.app, self.max_bytes, self.stats, self.api_key = app, max_bytes, stats, api_key
         self.allowed_hosts = None if allowed_hosts is None else {h.lower() for h in allowed_hosts}
+        self.cors_origins = set(security.cors_origins)
+        self.rate = RateLimiter(security.requests_per_minute, security.burst)
+        self.streams = StreamCaps(security.max_streams_per_client)
+        self.auth = AuthThrottle(security.max_auth_failures)
 
     @staticmethod
-    async def _refuse(send, status: int, message: str, code: str) -> None:
+    async def _refuse(send, status: int, message: str, code: str, headers: list | None = None) -> None:
         from eai_recipes.serving.api import error_body
 
         body = json.dumps(error_body(status, message, code=code)).encode()
         await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                                (b"referrer-policy", b"no-referrer"), *(headers or [])]})
         await send({"type": "http.response.body", "body": body})
 
     def _host_allowed(self, headers: dict[bytes, bytes]) -> bool:
@@ -171,46 +202,126 @@ class RequestGuard:
         name = host[1:host.find("]")] if host.startswith("[") else host.rsplit(":", 1)[0] if ":" in host else host
         return name in self.allowed_hosts
 
+    def _same_origin(self, origin: str, headers: dict[bytes, bytes]) -> bool:
+        host = headers.get(b"host", b"").decode("latin-1").strip().lower()
+        return bool(host) and origin in (f"http://{host}", f"https://{host}")
+
+    def _key_ok(self, headers: dict[bytes, bytes]) -> bool:
+        import secrets
+
+        given = headers.get(b"authorization", b"").decode("latin-1").strip()
+        scheme, _, token = given.partition(" ")
+        if scheme.lower() != "bearer":
+            token = ""
+        return secrets.compare_digest(token.strip().encode("latin-1"), self.api_key.encode())
+
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path = scope["path"]
+        from eai_recipes.serving.limits import retry_after
+
+        path, method = scope["path"], scope["method"]
         api_call = path.startswith("/v1/")
-        self.stats.requests += api_call
+        chat_post = method == "POST" and path.startswith(CHAT_POSTS)
+        if chat_post:
+            self.stats.requests["api" if api_call else "page"] += 1
+        client = (scope.get("client") or ("unknown", 0))[0]
         headers = dict(scope.get("headers") or [])
+
+        async def refuse(status: int, reason: str, message: str, code: str, extra: list | None = None) -> None:
+            self.stats.refuse(reason)
+            log.info("%s %s %d refused: %s", method, path, status, reason)
+            await self._refuse(send, status, message, code, extra)
+
         if not self._host_allowed(headers):
             # A loopback server answers to loopback names only: a web page cannot reach it by DNS rebinding.
-            self.stats.errors += api_call
-            await self._refuse(send, 400, "this server answers to 127.0.0.1 and localhost only "
-                                          "(see eai serve --host)", "host_not_allowed")
+            await refuse(400, "host", "this server answers to 127.0.0.1 and localhost only (see eai serve --host)",
+                         "host_not_allowed")
+            return
+        origin = _origin_of(headers)
+        cors = origin is not None and origin in self.cors_origins
+        if origin is not None and not cors and not self._same_origin(origin, headers):
+            # Another web page (any site, or a local one) may not drive the chat through the visitor's browser.
+            await refuse(403, "origin", "requests from other web pages are not accepted (see security.cors_origins "
+                                        "in the serving profile)", "origin_not_allowed")
+            return
+        if cors and method == "OPTIONS" and b"access-control-request-method" in headers:
+            await send({"type": "http.response.start", "status": 204, "headers": [
+                (b"access-control-allow-origin", origin.encode()), (b"vary", b"Origin"),
+                (b"access-control-allow-methods", b"GET, POST"),
+                (b"access-control-allow-headers", b"authorization, content-type"),
+                (b"access-control-max-age", b"600")]})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        if path.startswith(CLOSED_PATHS):
+            # The page has no file inputs: Gradio's upload route would write a client's files to disk.
+            await refuse(404, "malformed", "this server takes no file uploads", "not_found")
             return
         length = headers.get(b"content-length", b"").decode()
         if length.isdigit() and int(length) > self.max_bytes:
-            self.stats.errors += api_call
-            await self._refuse(send, 413, f"the request body is {length} bytes; the limit is {self.max_bytes}",
-                               "request_too_large")
+            await refuse(413, "size", f"the request body is {length} bytes; the limit is {self.max_bytes}",
+                         "request_too_large")
             return
-        if not length and scope["method"] in ("POST", "PUT", "PATCH"):
-            body, more = b"", True  # no length given: read it here, within the limit, then replay it
-            while more:
-                message = await receive()
-                body += message.get("body", b"")
-                more = message.get("more_body", False)
-                if len(body) > self.max_bytes:
-                    self.stats.errors += api_call
-                    await self._refuse(send, 413, f"the request body is over the limit of {self.max_bytes} bytes",
-                                       "request_too_large")
-                    return
-            replayed = False
+        if self.api_key is not None and path.startswith(KEYED_PATHS):
+            wait = self.auth.wait(client)
+            if wait > 0:
+                await refuse(429, "auth_wait", "too many wrong API keys from this client; wait before trying again",
+                             "too_many_auth_failures", [(b"retry-after", retry_after(wait).encode())])
+                return
+            if not self._key_ok(headers):
+                self.auth.failed(client)
+                await refuse(401, "auth", "missing or wrong API key: send 'Authorization: Bearer <EAI_API_KEY>'",
+                             "invalid_api_key", [(b"www-authenticate", b"Bearer")])
+                return
+            self.auth.succeeded(client)
+        login = method == "POST" and path.rstrip("/").endswith("/login") and self.api_key is not None
+        if login:
+            wait = self.auth.wait(client)
+            if wait > 0:
+                await refuse(429, "auth_wait", "too many wrong passwords from this client; wait before trying again",
+                             "too_many_auth_failures", [(b"retry-after", retry_after(wait).encode())])
+                return
+        if chat_post:
+            wait = self.rate.take(client)
+            if wait > 0:
+                await refuse(429, "rate", "too many requests from this client; wait before sending more",
+                             "rate_limited", [(b"retry-after", retry_after(wait).encode())])
+                return
+        holds_stream = (method == "POST" and api_call and path == "/v1/chat/completions") or (
+            method == "GET" and path.startswith(STREAM_GETS))
+        if holds_stream and not self.streams.acquire(client):
+            await refuse(429, "streams", f"this client already has {self.streams.limit} answers in progress; "
+                                         "wait for one to finish", "too_many_streams", [(b"retry-after", b"1")])
+            return
+        try:
+            if not length and method in ("POST", "PUT", "PATCH"):
+                body, more = b"", True  # no length given: read it here, within the limit, then replay it
+                while more:
+                    message = await receive()
+                    body += message.get("body", b"")
+                    more = message.get("more_body", False)
+                    if len(body) > self.max_bytes:
+                        await refuse(413, "size", f"the request body is over the limit of {self.max_bytes} bytes",
+                                     "request_too_large")
+                        return
+                replayed = False
 
-            async def receive():  # noqa: F811 - the replaying receive
-                nonlocal replayed
-                if not replayed:
-                    replayed = True
-                    return {"type": "http.request", "body": body, "more_body": False}
-                return {"type": "http.disconnect"}
+                async def receive():
+                    nonlocal replayed
+                    if not replayed:
+                        replayed = True
+                        return {"type": "http.request", "body": body, "more_body": False}
+                    return {"type": "http.disconnect"}
 
+            await self._pass_on(scope, receive, send, api_call=api_call, login=login, client=client,
+                                cors_origin=origin if cors else None)
+        finally:
+            if holds_stream:
+                self.streams.release(client)
+
+    async def _pass_on(self, scope, receive, send, *, api_call: bool, login: bool, client: str,
+                       cors_origin: str | None) -> None:
         started = time.monotonic()
         status = 0
 
@@ -218,13 +329,20 @@ class RequestGuard:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                # No CORS header from anything behind this guard (Gradio adds its own for localhost origins).
+                kept = [(k, v) for k, v in message.get("headers", []) if not k.lower().startswith(b"access-control-")]
                 extra = [(b"referrer-policy", b"no-referrer")]
+                if cors_origin is not None:
+                    extra += [(b"access-control-allow-origin", cors_origin.encode()), (b"vary", b"Origin")]
                 if not api_call:
                     extra.append((b"content-security-policy", PAGE_CSP.encode()))
-                message = {**message, "headers": [*message.get("headers", []), *extra]}
+                message = {**message, "headers": [*kept, *extra]}
+                self.stats.errors += status >= 500
+                if login:
+                    (self.auth.failed if status >= 400 else self.auth.succeeded)(client)
             elif message["type"] == "http.response.body" and not message.get("more_body") and api_call:
-                self.stats.errors += status >= 400
-                log.info("%s %s %d %.0f ms", scope["method"], path, status, 1000 * (time.monotonic() - started))
+                log.info("%s %s %d %.0f ms", scope["method"], scope["path"], status,
+                         1000 * (time.monotonic() - started))
             await send(message)
 
         await self.app(scope, receive, guarded_send)
@@ -243,8 +361,9 @@ def build_app(pipeline, *, model_id: str, api_key: str | None, with_page: bool =
     from fastapi import FastAPI
 
     from eai_recipes.serving import api
+    from eai_recipes.serving.limits import Stats
 
-    stats = api.Stats()
+    stats = Stats()
 
     @contextlib.asynccontextmanager
     async def lifespan(_app):
@@ -253,10 +372,10 @@ def build_app(pipeline, *, model_id: str, api_key: str | None, with_page: bool =
         yield
 
     app = FastAPI(title="EAI", description=api.DISCLAIMER, lifespan=lifespan)
-    api.install_error_handlers(app)
+    api.install_error_handlers(app, stats)
     api.add_routes(app, pipeline, model_id=model_id, api_key=api_key, stats=stats)
     app.add_middleware(RequestGuard, max_bytes=pipeline.profile.limits.max_request_bytes, stats=stats,
-                       allowed_hosts=allowed_hosts)
+                       allowed_hosts=allowed_hosts, api_key=api_key, security=pipeline.profile.security)
     if with_page:
         import secrets
 
@@ -268,11 +387,16 @@ def build_app(pipeline, *, model_id: str, api_key: str | None, with_page: bool =
             return secrets.compare_digest(password.encode(), (api_key or "").encode())
 
         auth = key_as_password if api_key is not None else None
-        page = build_page(pipeline, title=pipeline.profile.identity_name)
+        from eai_recipes.serving.gradio_quiet import drop_gradio_cors, silence_gradio
+
+        silence_gradio(lambda _exc: stats.refuse("malformed"))
+        page = build_page(pipeline, title=pipeline.profile.identity_name, stats=stats)
         with contextlib.redirect_stdout(io.StringIO()):  # gradio 5 prints a stray debug line when mounting
             app = gr.mount_gradio_app(app, page, path="/", auth=auth, show_api=False, ssr_mode=False,
+                                      show_error=False,
                                       auth_message=f"Enter any user name and the API key ({API_KEY_ENV}) as "
                                                    "password.")
+        drop_gradio_cors(app)
     return app
 
 

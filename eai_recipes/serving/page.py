@@ -25,8 +25,14 @@ CSS = """
 """
 
 
-def build_page(pipeline: Pipeline, *, title: str = "EAI"):
+def build_page(pipeline: Pipeline, *, title: str = "EAI", stats=None):
     import gradio as gr
+    from starlette.concurrency import run_in_threadpool
+
+    from eai_recipes.serving.api import REFUSAL_REASONS
+    from eai_recipes.serving.limits import Stats
+
+    stats = stats or Stats()
 
     locale = pipeline.locale
     help_md = safety.format_resources(locale, markdown=True)
@@ -37,14 +43,20 @@ def build_page(pipeline: Pipeline, *, title: str = "EAI"):
 
     async def respond(message: str, history: list[dict[str, Any]], crisis_seen: bool):
         history = [{"role": m["role"], "content": m["content"]} for m in (history or [])
-                   if m.get("role") in ("user", "assistant") and isinstance(m.get("content"), str)]
-        shown = history + [{"role": "user", "content": message or ""}]
+                   if isinstance(m, dict) and m.get("role") in ("user", "assistant")
+                   and isinstance(m.get("content"), str)]
+        shown = history + [{"role": "user", "content": message if isinstance(message, str) else ""}]
         started = time.monotonic()
         try:
-            turn = pipeline.prepare(shown)
+            # Screening and tokenizing are CPU work: off the event loop, so other requests keep being answered.
+            turn = await run_in_threadpool(pipeline.prepare, shown)
         except InputError as exc:
-            yield history, message, gr.update(), crisis_seen, f"⚠️ {exc.message}"
+            stats.refuse(REFUSAL_REASONS.get(exc.code, "malformed"))
+            yield history, "", gr.update(), crisis_seen, f"⚠️ {exc.message}"
             return
+        stats.answers[turn.kind] += 1
+        if turn.crisis:
+            stats.crisis[turn.category or "unspecified"] += 1
         crisis_seen = crisis_seen or turn.crisis or turn.crisis_in_conversation
         alert = gr.update(visible=True) if crisis_seen else gr.update()
         notice = " ".join(turn.notices)
@@ -56,6 +68,7 @@ def build_page(pipeline: Pipeline, *, title: str = "EAI"):
                 answer = outcome.shown or answer + _delta
                 yield shown + [{"role": "assistant", "content": answer}], "", alert, crisis_seen, notice
         except Exception as exc:  # noqa: BLE001 - the page must stay usable; the type alone is logged
+            stats.errors += 1
             log.error("internal error %s on the chat page", type(exc).__name__)
             yield shown, "", alert, crisis_seen, "⚠️ Something went wrong while answering. Please try again."
             return

@@ -23,7 +23,9 @@ is cleaned again, and the stream sends only text that later pieces are not expec
   first words reach the reader as fast as without the clean-up layer;
 - from then on whole sentences go out once they end, so a repeated sentence is collapsed before it is sent,
   and an answer stopped by the length limit or the timeout ends at a full sentence, exactly as the
-  non-streamed answer does.
+  non-streamed answer does (`cut_answer`: inside the first sentence, at its last finished word, on both paths).
+The tokenizer's clean-up of tokenization spaces is applied once to the whole raw text on both paths (`_plain`),
+not inside LLaMA-Factory's streamer, where it lost characters ("I'm" -> "I m").
 The one case an append-only stream cannot mend is a rule whose trigger comes late and rewrites words of the
 first sentence already sent (e.g. "As an AI language" sent before "model" arrives). Then the stream goes on
 after that sentence, the last chunk carries the final cleaned answer (`eai.final_content`), and the chat page,
@@ -46,6 +48,50 @@ from eai_recipes.serving.profile import ServingProfile
 FALLBACK_REPLY = ("I'm here with you, but I couldn't put a reply into words just now. "
                   "Could you tell me a little more about what's on your mind?")
 _TEMPLATE_TOKEN = re.compile(r"<\|[^<>|]*\|>")
+
+
+PER_MESSAGE_TOKENS = 8  # a chat template's tokens around one message (role header, separators), rounded up
+_CLEAN_UP_SPACES = ((" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), (" n't", "n't"),
+                    (" 'm", "'m"), (" 's", "'s"), (" 've", "'ve"), (" 're", "'re"))
+
+
+def _no_clean_up(text: str) -> str:
+    return text
+
+
+def clean_up_tokenization_spaces(text: str) -> str:
+    """transformers' `clean_up_tokenization`, applied once to a whole text."""
+    for old, new in _CLEAN_UP_SPACES:
+        text = text.replace(old, new)
+    return text
+
+
+def context_length(engine: Any) -> int:
+    """The model's own context length in tokens (its config), else the tokenizer's, else 2048."""
+    config = getattr(getattr(engine, "model", None), "config", None)
+    for name in ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length"):
+        value = getattr(config, name, None)
+        if isinstance(value, int) and 0 < value:
+            return value
+    value = getattr(getattr(engine, "tokenizer", None), "model_max_length", None)
+    return value if isinstance(value, int) and 0 < value < 10**7 else 2048
+
+
+def _bounded_for_screening(messages: list[dict[str, str]], limits) -> list[dict[str, str]]:
+    """The conversation as screening sees it, at most a few times the limits long whatever the request: a message
+    over the limit keeps its beginning and end (it is refused anyway, after a person in crisis got help), and
+    the earlier messages are the most recent up to the history limit (older ones are not sent to the model)."""
+    def bounded(text: str) -> str:
+        limit = limits.max_input_chars
+        return text if len(text) <= limit else text[:limit] + "\n" + text[-limit:]
+
+    kept, budget = [], limits.max_history_chars
+    for m in reversed(messages[:-1]):
+        if budget <= 0:
+            break
+        kept.append({**m, "content": bounded(m["content"][-budget:])})
+        budget -= len(m["content"])
+    return [*reversed(kept), {**messages[-1], "content": bounded(messages[-1]["content"])}]
 
 
 class InputError(Exception):
@@ -99,7 +145,18 @@ def _text_of(content: Any) -> str:
             raise InputError(400, f"content parts of type '{kind}' are not supported: EAI reads text only",
                              param="messages")
         parts.append(text or "")
-    return "".join(parts)
+    # A separator between parts: "I want to kill" + "myself" must not be screened as "killmyself".
+    return "\n".join(parts)
+
+
+def _check_unicode(text: str, index: int) -> str:
+    """Text a tokenizer can take: a lone surrogate ("\\ud800", valid JSON but no character) is refused."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(400, f"messages[{index}]: the text holds invalid Unicode (a lone surrogate such as "
+                              "\\ud800); send UTF-8 text", param="messages", code="invalid_unicode") from None
+    return text
 
 
 def _role_of(message: Any) -> str:
@@ -129,7 +186,7 @@ def normalise_roles(raw: list[Any]) -> tuple[list[dict[str, str]], int]:
         if role not in ("user", "assistant"):
             raise InputError(400, f"messages[{i}]: role '{role}' is not supported; use 'user' and 'assistant' "
                                   "(a 'system' message is ignored: EAI keeps its own)", param="messages")
-        text = _text_of(_content_of(message))
+        text = _check_unicode(_text_of(_content_of(message)), i)
         if merged and merged[-1]["role"] == role:
             merged[-1]["content"] += "\n" + text
         else:
@@ -176,11 +233,21 @@ def _hold_back_repeats(text: str) -> str:
 
 
 def _hold_back_markup(text: str) -> str:
-    """Text less an unfinished `<...` marker at its end, which the next piece may turn into a template token."""
+    """Text less an unfinished `<...` marker at its end, which the next piece may turn into a template token,
+    and less a trailing lone quote, which the clean-up of tokenization spaces joins to the next word."""
     start = text.rfind("<")
     if start != -1 and ">" not in text[start:]:
-        return text[:start].rstrip()
-    return text
+        text = text[:start].rstrip()
+    return re.sub(r"\s+['`]+$", "", text)
+
+
+def cut_answer(raw: str, cleaned: str) -> str:
+    """The end of an answer stopped by the length limit or the timeout, the same streamed and whole: at its last
+    full sentence; inside the first sentence, at its last word, or, when the raw text ends inside a word (the
+    token limit may have cut it), at the word before (`cut_at_sentence_boundary`)."""
+    if cleaned and complete_sentences(cleaned) is None and raw[-1:].isspace():
+        return cleaned.rstrip().rstrip(" ,;:-") + "\u2026"
+    return textguard.cut_at_sentence_boundary(cleaned)
 
 
 class StreamCleaner:
@@ -203,6 +270,10 @@ class StreamCleaner:
         head = cleaned[:same]
         if same < len(cleaned):
             head = head[:max(head.rfind(" "), 0)]  # the word where they part may be half rewritten
+        # A last word not yet followed by whitespace may be unfinished: it waits (see `cut_answer`).
+        head = head.rstrip()
+        if not self.raw[-1:].isspace():
+            head = head[:max(head.rfind(" "), 0)]
         # A trailing comma may still change: a collapsed loop ends with its last repetition's punctuation.
         head = _TRAILING_PAUSE.sub("", _hold_back_repeats(head.rstrip()))
         return _hold_back_markup(head)
@@ -237,12 +308,10 @@ class StreamCleaner:
         """The last delta and the final cleaned answer; `cut`: stopped by the length limit or the timeout."""
         cleaned = self.clean(self.raw)
         if cut:
-            if not self.first_done and self.covered and complete_sentences(cleaned) is None:
-                # Stopped inside the first sentence: its words are already out; mark it unfinished instead of
-                # taking back its last word, as cut_at_sentence_boundary would.
-                cleaned = self.covered + "\u2026"
-            else:
-                cleaned = textguard.cut_at_sentence_boundary(cleaned)
+            # The same end as the whole answer's (`cut_answer`); the words it drops were not sent.
+            cleaned = cut_answer(self.raw, cleaned)
+            if not cleaned.startswith(self.covered):
+                cleaned = self.covered + "\u2026"  # (a rule rewrote sent words): mark the sent words unfinished
         delta = self._advance(cleaned, final=True)
         return delta, cleaned
 
@@ -253,7 +322,15 @@ class Pipeline:
         self.profile = profile
         self.locale = locale
         self.system = identity.system_prompt(profile.identity_name, profile.identity_author)
-        tokenizer = chat_model.engine.tokenizer
+        tokenizer = self.tokenizer = chat_model.engine.tokenizer
+        self.context_tokens = context_length(chat_model.engine)
+        self.system_tokens: int | None = None  # counted on first use
+        # Both decodes (LLaMA-Factory's whole answer, with clean_up_tokenization_spaces=True, and its streamer,
+        # which re-decodes the tokens so far and sends what lies past the part it already sent) give the raw
+        # text; the clean-up of tokenization spaces is applied to the whole text in `_plain`. Applied inside
+        # the streamer, it shortened text already counted as sent and lost characters ("I'm" -> "I m").
+        self.tokenizer_clean_up = bool(getattr(tokenizer, "clean_up_tokenization_spaces", False))
+        tokenizer.clean_up_tokenization = _no_clean_up
         self.special_tokens = textguard.special_token_strings(tokenizer)
         # Answers are decoded with their special tokens so that clean_output sees where the model started a
         # new turn; tokens of other shapes than <|...|> (e.g. <unk>) are not template tokens and go first.
@@ -276,8 +353,10 @@ class Pipeline:
             return Turn("empty", messages, 0, system_dropped=dropped, notices=notices)
 
         # Screening comes before the length check: a person in crisis gets help, not an error. The whole
-        # conversation is screened (eai_recipes/safety/screen.py): risk said earlier stays active.
-        verdict = safety.screen_conversation(messages)
+        # conversation is screened (eai_recipes/safety/screen.py): risk said earlier stays active. Its cost is
+        # bounded first (_bounded_for_screening): of a message over the limit, only its beginning and end are
+        # screened, and of the earlier messages, the most recent up to the history limit.
+        verdict = safety.screen_conversation(_bounded_for_screening(messages, limits))
         if verdict.level == "crisis" and not verdict.earlier:
             return Turn("crisis", messages, 0, crisis=True, category=verdict.category, level="crisis",
                         crisis_in_conversation=True, system_dropped=dropped, notices=notices)
@@ -290,17 +369,44 @@ class Pipeline:
             raise InputError(413, f"the message is {len(latest)} characters long; the limit is "
                                   f"{limits.max_input_chars} characters per message", param="messages",
                              code="message_too_long")
-        for m in messages:
-            m["content"] = textguard.neutralise_special_tokens(m["content"], self.special_tokens)
         kept, truncated = textguard.truncate_history(messages, limits.max_history_chars)
-        if truncated:
-            notices.append(textguard.truncation_notice(limits.max_history_chars))
+        for m in kept:  # (after the oldest turns are dropped: no work on text the model never sees)
+            m["content"] = textguard.neutralise_special_tokens(m["content"], self.special_tokens)
         budget = textguard.max_new_tokens_for(latest, minimum=gen.min_new_tokens, maximum=gen.max_new_tokens)
         if max_tokens is not None:
             budget = max(1, min(budget, max_tokens))
+        kept, cut = self._fit_context(kept, budget)
+        truncated = truncated or cut
+        if truncated:
+            notices.append(textguard.truncation_notice(limits.max_history_chars))
         return Turn("model", kept, budget, crisis_in_conversation=earlier, truncated=truncated,
                     system_dropped=dropped, notices=notices, level=verdict.level, footer=footer,
                     category=verdict.category)
+
+    def _tokens(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def _fit_context(self, messages: list[dict[str, str]], budget: int) -> tuple[list[dict[str, str]], bool]:
+        """The conversation cut, oldest turns first, to fit the model's context with the system prompt, the
+        template's tokens and the answer budget (characters are no measure of tokens)."""
+        if self.system_tokens is None:
+            self.system_tokens = self._tokens(self.system)
+        room = self.context_tokens - self.system_tokens - budget - PER_MESSAGE_TOKENS
+        sizes = [self._tokens(m["content"]) + PER_MESSAGE_TOKENS for m in messages]
+        cut = False
+        while len(messages) > 1 and sum(sizes) > room:
+            drop = 2 if len(messages) > 2 and messages[1]["role"] == "assistant" else 1
+            messages, sizes, cut = messages[drop:], sizes[drop:], True
+        while len(messages) > 1 and messages[0]["role"] != "user":
+            messages, sizes, cut = messages[1:], sizes[1:], True
+        if sum(sizes) > room:  # the latest message alone: keep its beginning and end, in tokens
+            ids = self.tokenizer(messages[-1]["content"], add_special_tokens=False)["input_ids"]
+            keep = max(room - PER_MESSAGE_TOKENS - 8, 2)
+            head = self.tokenizer.decode(ids[:keep // 2])
+            tail = self.tokenizer.decode(ids[len(ids) - keep // 2:])
+            messages = [*messages[:-1], {"role": "user", "content": head + textguard.TRUNCATION_MARKER + tail}]
+            cut = True
+        return messages, cut
 
     def fixed_reply(self, turn: Turn) -> str:
         if turn.kind == "crisis":
@@ -344,6 +450,7 @@ class Pipeline:
     # ----------------------------------------------------------------------------------------- output
 
     def _plain(self, raw: str) -> str:
+        raw = clean_up_tokenization_spaces(raw)  # as LLaMA-Factory's whole decode asks for, on both paths
         for token in self.plain_specials:
             raw = raw.replace(token, " ")
         return raw
@@ -372,7 +479,7 @@ class Pipeline:
         stopped_by = self._stopped_by(response.finish_reason == "stop", seconds)
         text = self._clean(response.response_text)
         if stopped_by != "stop":
-            text = textguard.cut_at_sentence_boundary(text)
+            text = cut_answer(response.response_text, text)
         if self._answer_is_unsafe(text):
             turn.crisis_in_conversation = True
             return Outcome(safety.crisis_reply(self.locale), "stop", "crisis", response.prompt_length,

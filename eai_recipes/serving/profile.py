@@ -6,6 +6,7 @@ checked here, key by key, before any model is loaded, so a typo fails in a secon
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,17 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Security:
+    """Per-client limits (a client is its network address) and the browser origins allowed to call in."""
+
+    requests_per_minute: int = 120  # chat requests (API and page) per client per minute ...
+    burst: int = 40  # ... of which this many may come at once
+    max_streams_per_client: int = 4  # answers being generated at the same time for one client
+    max_auth_failures: int = 5  # wrong keys per client within a minute before it must wait (429)
+    cors_origins: tuple[str, ...] = ()  # e.g. ["http://localhost:3000"]; empty: no CORS headers at all
+
+
+@dataclass(frozen=True)
 class ServingProfile:
     name: str
     path: Path
@@ -56,6 +68,7 @@ class ServingProfile:
     # or local path, and how long one guard call may take before it counts as a failure.
     guard: str | None = None
     guard_timeout_s: float = 10.0
+    security: Security = Security()
 
 
 # key -> (python type, check, what is allowed)
@@ -74,7 +87,14 @@ _LIMIT_KEYS: dict[str, tuple[type, Any, str]] = {
     "max_history_chars": (int, lambda v: v >= 1, "an integer >= 1"),
     "max_request_bytes": (int, lambda v: v >= 1024, "an integer >= 1024"),
 }
-_TOP_KEYS = {"description", "model", "generation", "limits", "identity", "locale", "guard", "guard_timeout_s"}
+_SECURITY_KEYS: dict[str, tuple[type, Any, str]] = {
+    "requests_per_minute": (int, lambda v: v >= 1, "an integer >= 1"),
+    "burst": (int, lambda v: v >= 1, "an integer >= 1"),
+    "max_streams_per_client": (int, lambda v: v >= 1, "an integer >= 1"),
+    "max_auth_failures": (int, lambda v: v >= 1, "an integer >= 1"),
+}
+_TOP_KEYS = {"description", "model", "generation", "limits", "identity", "locale", "guard", "guard_timeout_s",
+             "security"}
 _MODEL_KEYS = {"training_profile", "source", "run", "quantization"}
 _IDENTITY_KEYS = {"name", "author"}
 
@@ -111,8 +131,32 @@ def _typed(section: dict[str, Any], spec: dict[str, tuple[type, Any, str]], key:
     return out
 
 
+def _security(data: dict[str, Any], where: Path) -> Security:
+    """The optional `security` section: any key left out keeps its default (see `Security`)."""
+    section = data.get("security", {}) or {}
+    if not isinstance(section, dict):
+        raise EaiError(f"{where}: key 'security' must be a mapping")
+    allowed = {*_SECURITY_KEYS, "cors_origins"}
+    unknown = sorted(set(section) - allowed)
+    if unknown:
+        raise EaiError(f"{where}: unknown key(s) {unknown} under 'security'; allowed: {sorted(allowed)}")
+    spec = {k: v for k, v in _SECURITY_KEYS.items() if k in section}
+    values: dict[str, Any] = _typed(section, spec, "security", where)
+    origins = section.get("cors_origins", []) or []
+    if not isinstance(origins, list) or not all(
+            isinstance(o, str) and re.fullmatch(r"https?://[^/\s*]+", o.strip()) for o in origins):
+        raise EaiError(f"{where}: key 'security.cors_origins': expected a list of origins such as "
+                       "'http://localhost:3000' (scheme and host, no path, no '*')")
+    values["cors_origins"] = tuple(o.strip().lower() for o in origins)
+    return Security(**values)
+
+
 def load_serving_profile(name: str, serving_dir: Path = SERVING_DIR) -> ServingProfile:
+    """A profile by name (recipes/serving/<name>.yaml), or by the path of a .yaml file."""
     path = serving_dir / f"{name}.yaml"
+    if name.endswith((".yaml", ".yml")) and Path(name).is_file():
+        path = Path(name)
+        name = path.stem
     if not path.is_file():
         known = ", ".join(available_serving_profiles(serving_dir)) or "none"
         raise EaiError(f"unknown serving profile '{name}' (no {path.name} in recipes/serving/); available: {known}")
@@ -170,4 +214,5 @@ def load_serving_profile(name: str, serving_dir: Path = SERVING_DIR) -> ServingP
         locale=locale,
         guard=guard.strip() if guard else None,
         guard_timeout_s=float(guard_timeout),
+        security=_security(data, path),
     )

@@ -236,19 +236,23 @@ _ROLE_HEADER = re.compile(rf"<\|[^<>|\n]{{0,40}}\|>\s*{_ROLES}?\s*(?:<\|[^<>|\n]
                           re.IGNORECASE)
 
 
+# What is left of a template token after the whole ones are gone: `<|im_` cut by the length limit, a stray
+# `` `<| `` or `|>` the model wrote as plain text.
+_BROKEN_MARKER = re.compile(r"`*<[ \t]*\|[^\s<>]{0,40}|[^\s<>]{0,40}\|[ \t]*>`*")
+
+
 def strip_template_tokens(text: str) -> str:
-    """Remove leaked template tokens: role headers (`<|im_start|>assistant<|im_sep|>`) and any `<|...|>`."""
+    """Remove leaked template tokens: role headers (`<|im_start|>assistant<|im_sep|>`), any `<|...|>`, and
+    broken pieces of one (`<|`, `|>`)."""
     text = _ROLE_HEADER.sub(" ", text)
     spans = _token_spans(text)
-    if not spans:
-        return text
     out, last = [], 0
     for start, end, _ in spans:
         out.append(text[last:start])
         out.append(" ")
         last = end
     out.append(text[last:])
-    return "".join(out)
+    return _BROKEN_MARKER.sub(" ", "".join(out))
 
 
 _LEADING_LABEL = re.compile(

@@ -192,7 +192,11 @@ def test_public_address_needs_a_key():
         check_binding("0.0.0.0", free_port(), None)
     with pytest.raises(EaiError, match="at least 16"):
         check_binding("0.0.0.0", free_port(), "short")
-    check_binding("0.0.0.0", free_port(), "k" * 32)
+    for weak, words in ((" " * 16, "whitespace"), ("a" * 16, "different characters"), ("abab" * 8, "different"),
+                        ("correct horse battery", "whitespace")):
+        with pytest.raises(EaiError, match=words):
+            check_binding("0.0.0.0", free_port(), weak)
+    check_binding("0.0.0.0", free_port(), uuid.uuid4().hex)
     check_binding("127.0.0.1", free_port(), None)
 
 
@@ -373,10 +377,21 @@ def test_stream_cut_drops_the_unfinished_sentence():
     assert len(deltas) >= 2  # the first sentence went out word by word
 
 
-def test_stream_cut_inside_the_first_sentence_keeps_what_was_sent():
+def test_stream_cut_inside_the_first_sentence_ends_as_the_whole_answer():
+    from eai_recipes.serving import textguard
+    from eai_recipes.serving.pipeline import cut_answer
+
+    # Every word came followed by a space: all of them are finished, sent, and kept by the whole answer too.
     deltas, final, cleaner = _stream_pieces("Breathing slowly together can really help when", cut=True)
     assert final == "Breathing slowly together can really help when\u2026" == "".join(deltas)
-    assert not cleaner.rewritten
+    assert final == cut_answer(cleaner.raw, _clean(cleaner.raw)) and not cleaner.rewritten
+    # The limit stopped generation inside a word: that word is neither sent nor kept, streamed or whole.
+    cleaner = StreamCleaner(_clean, textguard.tidy_whitespace)
+    pieces = ["Breathing ", "slowly ", "together ", "can ", "really ", "help ", "wh"]
+    deltas = [cleaner.feed(p) for p in pieces]
+    last, final = cleaner.finish(True)
+    assert "".join(deltas) + last == final == "Breathing slowly together can really help\u2026"
+    assert final == cut_answer("".join(pieces), _clean("".join(pieces))) and len([d for d in deltas if d]) >= 2
 
 
 def test_stream_rewrite_of_sent_words_is_reported():
@@ -595,7 +610,7 @@ def test_bad_requests_get_clear_4xx_and_the_server_keeps_serving(server):
     assert missing.status_code == 404 and "/v1/chat/completions" in missing.json()["error"]["message"]
     good = chat(server, [{"role": "user", "content": "Thanks, I feel a bit better now."}])
     assert good.status_code == 200 and good.json()["choices"][0]["message"]["content"].strip()
-    assert requests.get(server.url + "/health", timeout=10).json()["errors"] >= len(cases)
+    assert sum(requests.get(server.url + "/health", timeout=10).json()["refused"].values()) >= len(cases)
 
 
 @pytest.mark.integration
