@@ -169,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
 
         args.workers = default_workers()
 
+    from eai_recipes.data.preference import load_preference_sources
     from eai_recipes.data.registry import load_registry
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="eai-bench-data-"))
@@ -180,7 +181,9 @@ def main(argv: list[str] | None = None) -> int:
         if other != src:
             other.rename(work / other.name)  # one file per source in --local-dir
     info = ROOT / "dataset_info"
-    for s in load_registry(info / "sources.yaml").enabled():
+    registry = load_registry(info / "sources.yaml")
+    pref = [p.source for p in load_preference_sources(info / "sources.yaml", registry.rules)]
+    for s in [*registry.enabled(), *pref]:  # every source but the measured one from its shipped sample
         if s.sample and s.key != "harshallama":
             shutil.copy(info / s.sample, local / f"{s.local_name}{Path(s.sample).suffix}")
     try:

@@ -71,7 +71,7 @@ def context_length(engine: Any) -> int:
     config = getattr(getattr(engine, "model", None), "config", None)
     for name in ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length"):
         value = getattr(config, name, None)
-        if isinstance(value, int) and 0 < value:
+        if isinstance(value, int) and value > 0:
             return value
     value = getattr(getattr(engine, "tokenizer", None), "model_max_length", None)
     return value if isinstance(value, int) and 0 < value < 10**7 else 2048
