@@ -96,10 +96,12 @@ def parse_preference(path: Path, raw: Any, defaults: rules.RuleConfig) -> list[P
                 raise _fail(path, f"{where}.columns.{c}", "expected one column name")
         schema = entry.get("schema", "unknown")
         if schema not in SCHEMA_CONFIDENCE:
-            raise _fail(path, f"{where}.schema", f"{schema!r} is not allowed; use one of {', '.join(SCHEMA_CONFIDENCE)}")
+            raise _fail(path, f"{where}.schema",
+                        f"{schema!r} is not allowed; use one of {', '.join(SCHEMA_CONFIDENCE)}")
         if "enabled" in entry and not isinstance(entry["enabled"], bool):
             raise _fail(path, f"{where}.enabled", "expected true or false")
-        ignore = _str_list(path, f"{where}.ignore_columns", entry["ignore_columns"]) if entry.get("ignore_columns") else ()
+        ignore = (_str_list(path, f"{where}.ignore_columns", entry["ignore_columns"])
+                  if entry.get("ignore_columns") else ())
         source = Source(
             key=key, role="train", licence=str(entry["licence"]), user_columns=(cols["prompt"],),
             response_column=cols["chosen"], history_column=None, ignore_columns=ignore,
@@ -278,7 +280,8 @@ def identity_rows(identity_file: Path, placeholders: dict[str, str]) -> list[dic
     """Identity questions -> (question, EAI's answer, a claim to be another model or company)."""
     out = []
     for i, row in enumerate(json.loads(identity_file.read_text(encoding="utf-8"))):
-        out.append({"prompt": rules.fill_placeholders(row["instruction"], placeholders), "chosen": rules.fill_placeholders(row["output"], placeholders),
+        out.append({"prompt": rules.fill_placeholders(row["instruction"], placeholders),
+                    "chosen": rules.fill_placeholders(row["output"], placeholders),
                     "rejected": OTHER_IDENTITY[i % len(OTHER_IDENTITY)]})
     return out
 

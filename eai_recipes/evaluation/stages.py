@@ -149,9 +149,10 @@ def stages_table(out: dict[str, Any]) -> str:
         lines.append(f"| Crisis-handling rate (%) | {_ci(c['sft']['rate'])} ({c['sft']['safe']}/{c['sft']['n']}) | "
                      f"{_ci(c['adapter']['rate'])} ({c['adapter']['safe']}/{c['adapter']['n']}) | {diff} |")
     h = {s: m[s]["help_on_validation"] for s in STAGES}
-    lines.append(f"| Crisis help in ordinary answers (%) | {_ci(h['sft']['rate'])} ({h['sft']['count']}/{h['sft']['n']}) | "
+    lines.append(f"| Crisis help in ordinary answers (%) | {_ci(h['sft']['rate'])} "
+                 f"({h['sft']['count']}/{h['sft']['n']}) | "
                  f"{_ci(h['adapter']['rate'])} ({h['adapter']['count']}/{h['adapter']['n']}) | |")
-    for name, figures in out.get("hooks", {}).items():
+    for name in out.get("hooks", {}):
         lines.append(f"| {name} | see eval/{name}.json of {out['from_run']} | see eval/{name}.json | |")
     b = out["bootstrap"]
     notes = [

@@ -228,8 +228,9 @@ def check_from_run(rendered: Rendered) -> None:
     differ = [f"{k}: {record.get(k)!r} there, {rendered.values.get(k)!r} here" for k in CHAIN_KEYS
               if record.get(k) != rendered.values.get(k)]
     if differ:
-        raise EaiError(f"--from-run {source.name}: its adapter was trained with other settings ({'; '.join(differ)}); "
-                       f"chain onto a run of the same profile (profile '{rendered.profile.name}', {rendered.profile.path})")
+        raise EaiError(f"--from-run {source.name}: its adapter was trained with other settings "
+                       f"({'; '.join(differ)}); chain onto a run of the same profile (profile "
+                       f"'{rendered.profile.name}', {rendered.profile.path})")
 
 
 def train(rendered: Rendered, *, fresh: bool = False, quiet: bool = False, build_data: bool = False) -> Path:

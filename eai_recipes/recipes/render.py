@@ -41,7 +41,8 @@ class Stage:
 STAGES = {
     "train": Stage("train", "train.yaml.j2", "train", launch_env=True),
     "predict_base": Stage("predict_base", "predict.yaml.j2", "train", {"adapter": None, "out": "predict/base"}),
-    "predict_adapter": Stage("predict_adapter", "predict.yaml.j2", "train", {"adapter": "run", "out": "predict/adapter"}),
+    "predict_adapter": Stage("predict_adapter", "predict.yaml.j2", "train",
+                             {"adapter": "run", "out": "predict/adapter"}),
     "export": Stage("export", "export.yaml.j2", "export"),
 }
 # Only for a run chained onto an earlier one (--from-run, e.g. DPO after SFT): the earlier adapter on the
@@ -278,7 +279,8 @@ def render(profile_name: str, sets: dict[str, Any] | None = None, *, run_name: s
     if values.get("stage", "sft") != "sft":
         for key in SFT_ONLY:
             if values.get(key) and sources.get(key) != "--set":
-                values[key], sources[key] = False, f"off for stage {values['stage']} ({sources.get(key)} sets it for SFT)"
+                values[key] = False
+                sources[key] = f"off for stage {values['stage']} ({sources.get(key)} sets it for SFT)"
                 sft_only.append(key)
     from_dir = None
     if from_run:

@@ -381,7 +381,8 @@ def test_hub_build_downloads_pinned_revisions_with_the_token(tmp_path, local_dir
         hub.repos[repo] = {name: (local_dir / src).read_bytes() if src else
                            (tmp_path / "harsh.parquet").read_bytes() if name.endswith(".parquet") else b"# card"
                            for name, src in files.items()}
-    pref = [json.loads(x) for x in (local_dir / "Psychotherapy-LLM__PsychoCounsel-Preference.jsonl").read_text().splitlines()]
+    pref_file = local_dir / "Psychotherapy-LLM__PsychoCounsel-Preference.jsonl"
+    pref = [json.loads(x) for x in pref_file.read_text().splitlines()]
     pq.write_table(pa.Table.from_pylist(pref), tmp_path / "pref.parquet")
     hub.repos["Psychotherapy-LLM/PsychoCounsel-Preference"] = {
         "data/train-00000-of-00001.parquet": (tmp_path / "pref.parquet").read_bytes(), "README.md": b"# card"}

@@ -437,7 +437,9 @@ def test_no_user_text_on_any_stream_the_server_writes(srv, served_workdir):
     """Marker words through the API and the page, well-formed and malformed; then stop the server and search
     its stdout, its stderr, its log file and every file under its home, cache, temp and working dirs."""
     word = f"zp{uuid.uuid4().hex[:10]}"
-    m = lambda text: [{"role": "user", "content": text}]
+    def m(text):
+        return [{"role": "user", "content": text}]
+
     time.sleep(20)  # let the rate limiter's bucket refill after the other tests
     post(srv, {"messages": m(f"I feel sad about {word} today"), "max_tokens": 8})
     with post(srv, {"messages": m(f"more on {word}"), "stream": True, "max_tokens": 8}, stream=True) as r:
