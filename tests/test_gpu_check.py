@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from eai_recipes.gpu_check import check, fit, shapes, wheels
+from eai_recipes.errors import EaiError
+from eai_recipes.gpu_check import check, context, fit, shapes, wheels
+from eai_recipes.gpu_check import steps as gpu_steps
 from eai_recipes.recipes.memory import GIB, PHI4
 from tests.conftest import run_eai
 
@@ -52,13 +54,13 @@ def test_select_keeps_setup_and_the_build_for_shape_steps():
 
 
 def test_dpo_hook_is_a_skipped_step_until_a_dpo_profile_exists():
-    steps = check.dpo_steps([2, 4])
-    if check.dpo_profiles():
+    steps = gpu_steps.dpo_steps([2, 4])
+    if gpu_steps.dpo_profiles():
         assert all(s.name.startswith("shape-dpo-") for s in steps)
         return
     [step] = steps
-    r = check.StepResult(step.name, step.title, step.group)
-    with pytest.raises(check.Skip, match="no DPO profile yet"):
+    r = context.StepResult(step.name, step.title, step.group)
+    with pytest.raises(context.Skip, match="no DPO profile yet"):
         step.run(None, r)
 
 
@@ -66,7 +68,7 @@ def test_dpo_hook_is_a_skipped_step_until_a_dpo_profile_exists():
 
 
 def _ctx(tmp_path, **kw):
-    return check.Context(out=tmp_path / "out", work=tmp_path, layers=[2, 4], deadline=time.monotonic() + 60, **kw)
+    return context.Context(out=tmp_path / "out", work=tmp_path, layers=[2, 4], deadline=time.monotonic() + 60, **kw)
 
 
 def test_a_failing_step_never_stops_the_others(tmp_path):
@@ -74,15 +76,15 @@ def test_a_failing_step_never_stops_the_others(tmp_path):
         raise RuntimeError("a bug in one step")
 
     def fails(ctx, r):
-        raise check.Fail("it did not work")
+        raise context.Fail("it did not work")
 
     def ok(ctx, r):
         r.figures["x"] = 1
 
     ctx = _ctx(tmp_path)
     results = {}
-    for step in (check.Step("a", "a", "tiny", boom), check.Step("b", "b", "tiny", fails),
-                 check.Step("c", "c", "tiny", ok), check.Step("d", "d", "tiny", ok, needs=("b",))):
+    for step in (context.Step("a", "a", "tiny", boom), context.Step("b", "b", "tiny", fails),
+                 context.Step("c", "c", "tiny", ok), context.Step("d", "d", "tiny", ok, needs=("b",))):
         results[step.name] = ctx.results[step.name] = check.run_step(ctx, step)
     assert results["a"].status == "fail" and "RuntimeError: a bug in one step" in results["a"].reason
     assert results["b"].status == "fail"
@@ -93,29 +95,29 @@ def test_a_failing_step_never_stops_the_others(tmp_path):
 def test_a_spent_budget_skips_with_the_reason(tmp_path):
     ctx = _ctx(tmp_path)
     ctx.deadline = time.monotonic()
-    r = check.run_step(ctx, check.Step("late", "late", "shape", lambda c, r: None))
+    r = check.run_step(ctx, context.Step("late", "late", "shape", lambda c, r: None))
     assert r.status == "skipped" and "time budget" in r.reason
 
 
 def test_a_child_that_hangs_is_killed_at_its_timeout(tmp_path):
     ctx = _ctx(tmp_path)
     (tmp_path / "out").mkdir()
-    child = check.run_child(ctx, "hang", [sys.executable, "-c", "import time; print('started', flush=True); "
+    child = context.run_child(ctx, "hang", [sys.executable, "-c", "import time; print('started', flush=True); "
                                           "time.sleep(60)"], 2)
     assert child.timed_out and child.seconds < 30
-    with pytest.raises(check.Fail, match="timed out"):
-        check.require_ok(child, "the sleeper")
+    with pytest.raises(context.Fail, match="timed out"):
+        context.require_ok(child, "the sleeper")
     assert "started" in child.log.read_text()
 
 
 def test_the_probe_reports_from_the_child_even_without_cuda(tmp_path):
     ctx = _ctx(tmp_path)
-    child = check.run_child(ctx, "probe", [sys.executable, "-c", "import torch; torch.zeros(2)"], 120)
+    child = context.run_child(ctx, "probe", [sys.executable, "-c", "import torch; torch.zeros(2)"], 120)
     assert child.returncode == 0
     assert child.probe is not None and child.probe["cuda"] is False
-    r = check.StepResult("probe", "probe", "tiny")
-    with pytest.raises(check.Fail, match="ran on the CPU"):
-        check._probe_figures(child, r)
+    r = context.StepResult("probe", "probe", "tiny")
+    with pytest.raises(context.Fail, match="ran on the CPU"):
+        context.probe_figures(child, r)
 
 
 # ------------------------------------------------------------------------------------------- shapes
@@ -190,8 +192,8 @@ def test_fit_step_turns_measured_points_into_verdicts_and_a_calibration(tmp_path
             "peak_allocated_gib": alloc - 1, "peak_reserved_gib": alloc - 0.8}
     ctx.facts["points"][("colab-t4", "train")] = {2: {"peak_allocated_gib": 2.0, "peak_reserved_gib": 2.2}}
     ctx.facts["points"][("a100", "train")] = {2: {"tokens_per_s": 5.0}, 4: {"tokens_per_s": 3.0}}  # no CUDA figures
-    r = check.StepResult("fit", "fit", "fit")
-    check.step_fit(ctx, r)
+    r = context.StepResult("fit", "fit", "fit")
+    gpu_steps.step_fit(ctx, r)
     fits = r.figures["fits"]
     assert fits["paper/train"]["allocated"]["at_target_gib"] == pytest.approx(10.6)
     assert "a line needs two depths" in fits["colab-t4/train"]["error"]
@@ -241,14 +243,14 @@ def test_wheels_partition_into_parts_under_the_carry_limit():
 
 
 def test_install_without_wheels_says_what_to_do(tmp_path):
-    with pytest.raises(check.EaiError, match="make gpu-wheels"):
+    with pytest.raises(EaiError, match="make gpu-wheels"):
         wheels.install(tmp_path)
 
 
 def test_datasets_make_every_training_row_longer_than_the_cutoff(tmp_path, tiny_model):
     from transformers import AutoTokenizer
 
-    info = check.write_datasets(tmp_path)
+    info = gpu_steps.write_datasets(tmp_path)
     assert set(info) == {"gpucheck_chat", "gpucheck_long", "gpucheck_prompts", "gpucheck_pairs"}
     assert info["gpucheck_pairs"]["ranking"] is True
     tok = AutoTokenizer.from_pretrained(str(tiny_model))
@@ -268,17 +270,18 @@ def test_phi4_shaped_two_layers_train_one_qlora_step_on_cpu(tmp_path, tiny_model
     layers, took minutes on a shared 2-core CPU: the GPU check runs that.)"""
     work = tmp_path / "work"
     shutil.copytree(tiny_model, work / "models" / "tiny-phi4")
-    check.write_datasets(work / "data", long_rows=8, long_words=80)
+    gpu_steps.write_datasets(work / "data", long_rows=8, long_words=80)
     shape = shapes.scaled_shape(vocab=4096 + 256, divide=10)
     assert (shape.head_dim, shape.heads // shape.kv_heads, shape.intermediate / shape.hidden) == (128, 4, 3.5)
     shapes.build_shape_model(work / "models" / "phi4-shape-L2", 2, tiny_model, shape=shape, device="cpu")
-    ctx = check.Context(out=tmp_path / "out", work=work, layers=[2], deadline=time.monotonic() + 600,
+    ctx = context.Context(out=tmp_path / "out", work=work, layers=[2], deadline=time.monotonic() + 600,
                         allow_cpu=True, shape=shape, shape_steps=1, cutoff=32,
                         extra_sets={"per_device_train_batch_size": 1, "gradient_accumulation_steps": 1})
     cwd = Path.cwd()
     os.chdir(work)
     try:
-        r = check.run_step(ctx, check.Step("shape-train-paper-L2", "x", "shape", check.make_shape_train("paper", 2)))
+        step = context.Step("shape-train-paper-L2", "x", "shape", gpu_steps.make_shape_train("paper", 2))
+        r = check.run_step(ctx, step)
     finally:
         os.chdir(cwd)
     assert r.status == "pass", r.reason
@@ -296,12 +299,12 @@ def test_child_path_puts_the_probe_first_and_the_torchaudio_stub_ahead_of_gpu_si
     ctx = _ctx(tmp_path)
     env = ctx.child_env(tmp_path / "p.json")
     parts = env["PYTHONPATH"].split(os.pathsep)
-    assert parts[0] == str(check.PROBE_DIR) and env["EAI_GPU_PROBE"] == str(tmp_path / "p.json")
+    assert parts[0] == str(context.PROBE_DIR) and env["EAI_GPU_PROBE"] == str(tmp_path / "p.json")
     assert env["HF_HUB_OFFLINE"] == "1" and "FORCE_TORCHRUN" not in env
     ctx.facts["torchaudio_stub"] = True
     parts = ctx.child_env()["PYTHONPATH"].split(os.pathsep)
-    assert parts[1] == str(check.STUB_DIR)
-    sys.path.insert(0, str(check.STUB_DIR))
+    assert parts[1] == str(context.STUB_DIR)
+    sys.path.insert(0, str(context.STUB_DIR))
     try:
         import importlib
 
@@ -311,7 +314,7 @@ def test_child_path_puts_the_probe_first_and_the_torchaudio_stub_ahead_of_gpu_si
         with pytest.raises(ImportError, match="stand-in"):
             stub.load("x.wav")
     finally:
-        sys.path.remove(str(check.STUB_DIR))
+        sys.path.remove(str(context.STUB_DIR))
         sys.modules.pop("torchaudio", None)
         if saved is not None:
             sys.modules["torchaudio"] = saved
@@ -335,7 +338,7 @@ def test_the_report_is_written_after_every_step_and_mirrored(tmp_path, monkeypat
             report = ctx.out / "report.json"
             seen.append(json.loads(report.read_text())["counts"] if report.exists() else None)
             r.figures["n"] = len(seen)
-        return [check.Step("a", "a", "tiny", one), check.Step("b", "b", "tiny", one)]
+        return [context.Step("a", "a", "tiny", one), context.Step("b", "b", "tiny", one)]
 
     monkeypatch.setattr(check, "plan", fake_plan)
     monkeypatch.setenv("EAI_GPU_CHECK_MIRROR", str(tmp_path / "mirror"))
@@ -373,10 +376,11 @@ def test_shape_steps_to_fit_to_calibration_with_a_fake_gpu(tmp_path, monkeypatch
         log.write_text("Using torch SDPA for faster training and inference.\n")
         data = {"cuda": True, "device": "NVIDIA H100 80GB HBM3", "max_memory_allocated": alloc * GIB,
                 "max_memory_reserved": (alloc + 0.5) * GIB}
-        return check.Child(0, 1.0, log, data, False)
+        return context.Child(0, 1.0, log, data, False)
 
-    monkeypatch.setattr(check, "run_child", fake_run_child)
-    ctx = check.Context(out=tmp_path / "out", work=tmp_path, layers=[2, 4, 8], deadline=time.monotonic() + 60)
+    monkeypatch.setattr(gpu_steps, "run_child", fake_run_child)  # the steps and python_child both start children
+    monkeypatch.setattr(context, "run_child", fake_run_child)
+    ctx = context.Context(out=tmp_path / "out", work=tmp_path, layers=[2, 4, 8], deadline=time.monotonic() + 60)
     ctx.facts["bf16"] = True
     steps = [s for s in check.plan([2, 4, 8]) if s.name.startswith(("shape-train-paper", "shape-train-colab-t4",
                                                                       "shape-predict-paper"))]

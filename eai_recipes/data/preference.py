@@ -26,7 +26,7 @@ import yaml
 
 from eai_recipes.data import rules
 from eai_recipes.data.loaders import Located, Unparseable, iter_batches, locate, parse_line, read_columns
-from eai_recipes.data.registry import SCHEMA_CONFIDENCE, Source, _check_keys, _fail, _str_list, parse_rules
+from eai_recipes.data.registry import SCHEMA_CONFIDENCE, Source, check_keys, fail, parse_rules, str_list
 from eai_recipes.errors import EaiError
 
 PREF_TRAIN, PREF_VAL, CRISIS_PROMPTS = "eai_pref", "eai_pref_val", "eai_crisis"
@@ -79,35 +79,35 @@ def parse_preference(path: Path, raw: Any, defaults: rules.RuleConfig) -> list[P
     if raw is None:
         return []
     if not isinstance(raw, dict):
-        raise _fail(path, "preference", "expected a mapping of source keys to entries")
+        raise fail(path, "preference", "expected a mapping of source keys to entries")
     out = []
     for key, entry in raw.items():
         where = f"preference.{key}"
-        entry = _check_keys(path, where, entry, _PREF_KEYS)
+        entry = check_keys(path, where, entry, _PREF_KEYS)
         for req in ("hub_id", "revision", "hub_files", "licence", "columns"):
             if not entry.get(req):
-                raise _fail(path, where, f"missing required key {req!r}")
-        cols = _check_keys(path, f"{where}.columns", entry["columns"], set(_PREF_COLUMNS))
+                raise fail(path, where, f"missing required key {req!r}")
+        cols = check_keys(path, f"{where}.columns", entry["columns"], set(_PREF_COLUMNS))
         missing = [c for c in _PREF_COLUMNS if c not in cols]
         if missing:
-            raise _fail(path, f"{where}.columns", f"missing {missing[0]!r}; needed: {', '.join(_PREF_COLUMNS)}")
+            raise fail(path, f"{where}.columns", f"missing {missing[0]!r}; needed: {', '.join(_PREF_COLUMNS)}")
         for c in _PREF_COLUMNS:
             if not isinstance(cols[c], str) or not cols[c]:
-                raise _fail(path, f"{where}.columns.{c}", "expected one column name")
+                raise fail(path, f"{where}.columns.{c}", "expected one column name")
         schema = entry.get("schema", "unknown")
         if schema not in SCHEMA_CONFIDENCE:
-            raise _fail(path, f"{where}.schema",
+            raise fail(path, f"{where}.schema",
                         f"{schema!r} is not allowed; use one of {', '.join(SCHEMA_CONFIDENCE)}")
         if "enabled" in entry and not isinstance(entry["enabled"], bool):
-            raise _fail(path, f"{where}.enabled", "expected true or false")
-        ignore = (_str_list(path, f"{where}.ignore_columns", entry["ignore_columns"])
+            raise fail(path, f"{where}.enabled", "expected true or false")
+        ignore = (str_list(path, f"{where}.ignore_columns", entry["ignore_columns"])
                   if entry.get("ignore_columns") else ())
         source = Source(
             key=key, role="train", licence=str(entry["licence"]), user_columns=(cols["prompt"],),
             response_column=cols["chosen"], history_column=None, ignore_columns=ignore,
             rules=parse_rules(path, f"{where}.rules", entry.get("rules"), defaults),
             hub_id=entry["hub_id"], revision=str(entry["revision"]),
-            hub_files=_str_list(path, f"{where}.hub_files", entry["hub_files"]), sample=entry.get("sample"),
+            hub_files=str_list(path, f"{where}.hub_files", entry["hub_files"]), sample=entry.get("sample"),
             local_name=entry.get("local_name") or entry["hub_id"].replace("/", "__"),
             enabled=entry.get("enabled", True), schema=schema, notes=str(entry.get("notes", "")).strip(),
         )

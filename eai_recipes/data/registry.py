@@ -82,46 +82,46 @@ class Registry:
         raise KeyError(key)
 
 
-def _fail(path: Path, where: str, message: str) -> EaiError:
+def fail(path: Path, where: str, message: str) -> EaiError:
     return EaiError(f"{path}: {where}: {message}")
 
 
-def _check_keys(path: Path, where: str, obj: Any, allowed: set[str]) -> dict:
+def check_keys(path: Path, where: str, obj: Any, allowed: set[str]) -> dict:
     if not isinstance(obj, dict):
-        raise _fail(path, where, f"expected a mapping, got {type(obj).__name__}")
+        raise fail(path, where, f"expected a mapping, got {type(obj).__name__}")
     unknown = sorted(set(obj) - allowed)
     if unknown:
-        raise _fail(path, where, f"unknown key {unknown[0]!r}; allowed: {', '.join(sorted(allowed))}")
+        raise fail(path, where, f"unknown key {unknown[0]!r}; allowed: {', '.join(sorted(allowed))}")
     return obj
 
 
-def _str_list(path: Path, where: str, value: Any) -> tuple[str, ...]:
+def str_list(path: Path, where: str, value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
-        raise _fail(path, where, "expected a non-empty string or list of non-empty strings")
+        raise fail(path, where, "expected a non-empty string or list of non-empty strings")
     return tuple(value)
 
 
 def _side_ints(path: Path, where: str, value: Any, base: dict[str, int] | None) -> dict[str, int]:
-    value = _check_keys(path, where, value, set(SIDES))
+    value = check_keys(path, where, value, set(SIDES))
     out = dict(base or {})
     for side, n in value.items():
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-            raise _fail(path, f"{where}.{side}", f"expected a whole number >= 0, got {n!r}")
+            raise fail(path, f"{where}.{side}", f"expected a whole number >= 0, got {n!r}")
         out[side] = n
     missing = [s for s in SIDES if s not in out]
     if missing:
-        raise _fail(path, where, f"missing {missing[0]!r} (both 'user' and 'response' are needed)")
+        raise fail(path, where, f"missing {missing[0]!r} (both 'user' and 'response' are needed)")
     return out
 
 
 
 
 def parse_rules(path: Path, where: str, raw: Any, base: RuleConfig | None = None) -> RuleConfig:
-    raw = _check_keys(path, where, raw or {}, _RULE_KEYS)
+    raw = check_keys(path, where, raw or {}, _RULE_KEYS)
     if base is None and not {"min_words", "max_chars"} <= set(raw):
-        raise _fail(path, where, "the default rules need 'min_words' and 'max_chars'")
+        raise fail(path, where, "the default rules need 'min_words' and 'max_chars'")
     min_words = _side_ints(path, f"{where}.min_words", raw["min_words"], base and base.min_words) \
         if "min_words" in raw else dict(base.min_words)  # type: ignore[union-attr]
     max_chars = _side_ints(path, f"{where}.max_chars", raw["max_chars"], base and base.max_chars) \
@@ -137,46 +137,46 @@ def parse_rules(path: Path, where: str, raw: Any, base: RuleConfig | None = None
 
 def _parse_source(path: Path, key: str, raw: Any, defaults: RuleConfig) -> Source:
     where = f"sources.{key}"
-    raw = _check_keys(path, where, raw, _SOURCE_KEYS)
+    raw = check_keys(path, where, raw, _SOURCE_KEYS)
     for req in ("role", "licence", "columns"):
         if req not in raw:
-            raise _fail(path, where, f"missing required key {req!r}")
+            raise fail(path, where, f"missing required key {req!r}")
     role = raw["role"]
     if role not in ROLES:
-        raise _fail(path, f"{where}.role", f"{role!r} is not allowed; use one of {', '.join(ROLES)}")
+        raise fail(path, f"{where}.role", f"{role!r} is not allowed; use one of {', '.join(ROLES)}")
     has_hub, has_file = "hub_id" in raw, "file" in raw
     if has_hub == has_file:
-        raise _fail(path, where, "give exactly one of 'hub_id' (a hub dataset) or 'file' (shipped in dataset_info/)")
+        raise fail(path, where, "give exactly one of 'hub_id' (a hub dataset) or 'file' (shipped in dataset_info/)")
     if has_hub:
         for req in ("revision", "hub_files"):
             if not raw.get(req):
-                raise _fail(path, where, f"a hub source needs {req!r} (pin the revision the paper cites)")
-    cols = _check_keys(path, f"{where}.columns", raw["columns"], _COLUMN_KEYS)
+                raise fail(path, where, f"a hub source needs {req!r} (pin the revision the paper cites)")
+    cols = check_keys(path, f"{where}.columns", raw["columns"], _COLUMN_KEYS)
     for req in SIDES:
         if req not in cols:
-            raise _fail(path, f"{where}.columns", f"missing {req!r}: name the source column that holds it")
-    user_cols = _str_list(path, f"{where}.columns.user", cols["user"])
-    response = _str_list(path, f"{where}.columns.response", cols["response"])
+            raise fail(path, f"{where}.columns", f"missing {req!r}: name the source column that holds it")
+    user_cols = str_list(path, f"{where}.columns.user", cols["user"])
+    response = str_list(path, f"{where}.columns.response", cols["response"])
     if len(response) != 1:
-        raise _fail(path, f"{where}.columns.response", "expected one column name")
+        raise fail(path, f"{where}.columns.response", "expected one column name")
     history = cols.get("history")
     if history is not None and not isinstance(history, str):
-        raise _fail(path, f"{where}.columns.history", "expected one column name")
-    ignore = _str_list(path, f"{where}.ignore_columns", raw["ignore_columns"]) if raw.get("ignore_columns") else ()
+        raise fail(path, f"{where}.columns.history", "expected one column name")
+    ignore = str_list(path, f"{where}.ignore_columns", raw["ignore_columns"]) if raw.get("ignore_columns") else ()
     schema = raw.get("schema", "unknown")
     if schema not in SCHEMA_CONFIDENCE:
-        raise _fail(path, f"{where}.schema", f"{schema!r} is not allowed; use one of {', '.join(SCHEMA_CONFIDENCE)}")
+        raise fail(path, f"{where}.schema", f"{schema!r} is not allowed; use one of {', '.join(SCHEMA_CONFIDENCE)}")
     draw = raw.get("draw", "sample")
     if draw not in DRAWS:
-        raise _fail(path, f"{where}.draw", f"{draw!r} is not allowed; use one of {', '.join(DRAWS)}")
+        raise fail(path, f"{where}.draw", f"{draw!r} is not allowed; use one of {', '.join(DRAWS)}")
     for flag in ("enabled", "fill_placeholders"):
         if flag in raw and not isinstance(raw[flag], bool):
-            raise _fail(path, f"{where}.{flag}", "expected true or false")
+            raise fail(path, f"{where}.{flag}", "expected true or false")
     for name in ("file", "sample"):
         if name in raw:
             ext = Path(str(raw[name])).suffix.lstrip(".")
             if ext not in FORMATS:
-                raise _fail(path, f"{where}.{name}", f"extension .{ext} not readable; use one of {', '.join(FORMATS)}")
+                raise fail(path, f"{where}.{name}", f"extension .{ext} not readable; use one of {', '.join(FORMATS)}")
     local_name = raw.get("local_name") or (raw["hub_id"].replace("/", "__") if has_hub else Path(raw["file"]).stem)
     return Source(
         key=key,
@@ -189,7 +189,7 @@ def _parse_source(path: Path, key: str, raw: Any, defaults: RuleConfig) -> Sourc
         rules=parse_rules(path, f"{where}.rules", raw.get("rules"), defaults),
         hub_id=raw.get("hub_id"),
         revision=str(raw["revision"]) if raw.get("revision") is not None else None,
-        hub_files=_str_list(path, f"{where}.hub_files", raw["hub_files"]) if has_hub else (),
+        hub_files=str_list(path, f"{where}.hub_files", raw["hub_files"]) if has_hub else (),
         file=raw.get("file"),
         sample=raw.get("sample"),
         local_name=local_name,
@@ -209,26 +209,26 @@ def load_registry(path: Path) -> Registry:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise EaiError(f"{path}: not valid YAML: {exc}") from None
-    raw = _check_keys(path, "top level", raw, _TOP_KEYS)
+    raw = check_keys(path, "top level", raw, _TOP_KEYS)
     if "sources" not in raw or "rules" not in raw:
-        raise _fail(path, "top level", "needs 'rules' (the defaults) and 'sources'")
+        raise fail(path, "top level", "needs 'rules' (the defaults) and 'sources'")
     defaults = parse_rules(path, "rules", raw["rules"])
-    validation = _check_keys(path, "validation", raw.get("validation") or {}, _VALIDATION_KEYS)
+    validation = check_keys(path, "validation", raw.get("validation") or {}, _VALIDATION_KEYS)
     val_size = validation.get("size", 1000)
     if not isinstance(val_size, int) or isinstance(val_size, bool) or val_size < 0:
-        raise _fail(path, "validation.size", f"expected a whole number >= 0, got {val_size!r}")
+        raise fail(path, "validation.size", f"expected a whole number >= 0, got {val_size!r}")
     sources_raw = raw["sources"]
     if not isinstance(sources_raw, dict) or not sources_raw:
-        raise _fail(path, "sources", "expected a mapping of source keys to entries")
+        raise fail(path, "sources", "expected a mapping of source keys to entries")
     sources = []
     for key, entry in sources_raw.items():
         if not isinstance(key, str) or not key.replace("_", "").replace("-", "").isalnum():
-            raise _fail(path, f"sources.{key}", "source keys use letters, digits, '-' and '_' only")
+            raise fail(path, f"sources.{key}", "source keys use letters, digits, '-' and '_' only")
         sources.append(_parse_source(path, key, entry, defaults))
     locals_ = [s.local_name for s in sources]
     dup = next((n for n in locals_ if locals_.count(n) > 1), None)
     if dup:
-        raise _fail(path, "sources", f"two sources share the local file name {dup!r}; set 'local_name'")
+        raise fail(path, "sources", f"two sources share the local file name {dup!r}; set 'local_name'")
     if not any(s.enabled and s.role == "train" for s in sources):
-        raise _fail(path, "sources", "no enabled training source")
+        raise fail(path, "sources", "no enabled training source")
     return Registry(path=path, sources=tuple(sources), val_size=val_size, rules=defaults)

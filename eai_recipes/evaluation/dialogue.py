@@ -306,7 +306,7 @@ def run_dialogues(*, run_dir: Path, serving_profile: str, judge_profile: str, ru
                   model_source: str | None = None, quiet: bool = True) -> dict[str, Any]:
     from eai_recipes import safety
     from eai_recipes.evaluation.bootstrap import BootstrapSettings
-    from eai_recipes.evaluation.judge import _ci, calibration_status, make_generator
+    from eai_recipes.evaluation.judge import calibration_status, make_generator, mean_interval
     from eai_recipes.evaluation.rubrics import load_judge_profile, load_rubric
 
     personas = load_personas(Path(personas_path))
@@ -353,7 +353,7 @@ def run_dialogues(*, run_dir: Path, serving_profile: str, judge_profile: str, ru
         dims = {}
         for d in rub.dimensions:
             values = [j.scores[d.id] for j in judgments if j.scores is not None]
-            dims[d.id] = _ci([float(v) for v in values], settings) if d.numeric else {
+            dims[d.id] = mean_interval([float(v) for v in values], settings) if d.numeric else {
                 "mean": None, "low": None, "high": None, "n": len(values),
                 "counts": {str(v): values.count(v) for v in d.scale}}
         failed = [j for j in judgments if j.scores is None]

@@ -292,7 +292,7 @@ def winner(order: str, verdict: str) -> str:
 # ------------------------------------------------------------------------------------------ aggregation
 
 
-def _ci(values: list[float], settings: BootstrapSettings) -> dict[str, Any]:
+def mean_interval(values: list[float], settings: BootstrapSettings) -> dict[str, Any]:
     if not values:
         return {"mean": None, "low": None, "high": None, "n": 0}
     r = mean_ci(values, settings)
@@ -320,7 +320,7 @@ def aggregate_single(rubric: Rubric, judgments: list[Judgment],
         for d in rubric.dimensions:
             values = [s[d.id] for s in by_model[m].values()]
             if d.numeric:
-                models[m][d.id] = _ci([float(v) for v in values], settings)
+                models[m][d.id] = mean_interval([float(v) for v in values], settings)
             else:
                 models[m][d.id] = {"mean": None, "low": None, "high": None, "n": len(values),
                                    "counts": {str(v): values.count(v) for v in d.scale}}

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from eai_recipes.errors import EaiError
-from eai_recipes.safety.resources import CRISIS_DIR, _display
+from eai_recipes.safety.resources import CRISIS_DIR, display_path
 from eai_recipes.safety.screen import Screening, screen, screen_conversation
 
 LABELLED_FILE = CRISIS_DIR / "labelled.jsonl"
@@ -52,7 +52,7 @@ def _messages(value: Any, where: str) -> tuple[dict[str, str], ...]:
 def load_labelled(path: str | Path) -> list[LabelledExample]:
     """A labelled set of messages or conversations. A bad line is an error naming the file and line."""
     path = Path(path)
-    file = _display(path)
+    file = display_path(path)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
@@ -158,7 +158,7 @@ def evaluate(path: str | Path, judge: Callable[[LabelledExample], Screening] = s
                          "concern": sum(lv == "concern" for _, lv in group),
                          "crisis_label": sum(e.crisis for e, _ in group)}
     return Evaluation(
-        file=_display(Path(path)), n=len(examples), n_crisis=len(positives),
+        file=display_path(Path(path)), n=len(examples), n_crisis=len(positives),
         recall=_rate(len(positives) - len(misses), len(positives)),
         fpr=_rate(len(false_alarms), len(negatives)),
         any_recall=_rate(len(found_any), len(positives)), marked_rate=_rate(len(marked), len(negatives)),

@@ -17,7 +17,7 @@ CRISIS_DIR = DATASET_INFO_DIR / "crisis"
 RESOURCES_FILE = CRISIS_DIR / "resources.yaml"
 
 
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(ROOT))
     except ValueError:
@@ -98,7 +98,7 @@ def _validate_resources(data: Any, file: str) -> dict[str, Any]:
 def _load_resources_cached(path: str, mtime: float) -> dict[str, Any]:
     import yaml
 
-    file = _display(Path(path))
+    file = display_path(Path(path))
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -112,7 +112,7 @@ def load_resources(path: str | Path | None = None) -> dict[str, Any]:
     try:
         mtime = path.stat().st_mtime
     except OSError:
-        raise EaiError(f"{_display(path)}: crisis resources file not found") from None
+        raise EaiError(f"{display_path(path)}: crisis resources file not found") from None
     return _load_resources_cached(str(path.resolve()), mtime)
 
 
