@@ -51,3 +51,25 @@ def demo_run(workdir) -> tuple[Path, subprocess.CompletedProcess]:
 def trained_run(demo_run) -> Path:
     """runs/itest/ in `workdir`: adapter/, predict/{base,adapter}/, merged/, eval/ from the real pipeline."""
     return demo_run[0]
+
+
+def load_tiny_chat_model(tiny_model: Path, home: Path, **generation):
+    """The tiny base model through LLaMA-Factory's ChatModel, as `eai serve --profile tiny` loads it (from a home
+    whose models/tiny-phi4 links to the built model), with generation settings changed by keyword. Returns the
+    chat model and the serving profile it was loaded for."""
+    import dataclasses
+
+    from eai_recipes.serving.model import load_chat_model, plan_model
+    from eai_recipes.serving.profile import load_serving_profile
+
+    (home / "models").mkdir(parents=True, exist_ok=True)
+    (home / "models" / "tiny-phi4").symlink_to(Path(tiny_model).resolve(), target_is_directory=True)
+    cwd = os.getcwd()
+    os.chdir(home)
+    try:
+        profile = load_serving_profile("tiny")
+        if generation:
+            profile = dataclasses.replace(profile, generation=dataclasses.replace(profile.generation, **generation))
+        return load_chat_model(plan_model(profile, source="base"), profile.generation.timeout_s), profile
+    finally:
+        os.chdir(cwd)

@@ -4,10 +4,8 @@ timeout is reported as one, never as a pass)."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
+from conftest import load_tiny_chat_model
 
 from eai_recipes.safety import guard
 
@@ -68,19 +66,7 @@ def test_load_guard_none_and_self():
 @pytest.fixture(scope="module")
 def tiny_chat_model(tiny_model, tmp_path_factory):
     """The tiny base model through LLaMA-Factory's ChatModel, as `eai serve --profile tiny` loads it."""
-    from eai_recipes.serving import profile as serving_profile
-    from eai_recipes.serving.model import load_chat_model, plan_model
-
-    home = tmp_path_factory.mktemp("guard")
-    (home / "models").mkdir()
-    (home / "models" / "tiny-phi4").symlink_to(Path(tiny_model).resolve(), target_is_directory=True)
-    cwd = os.getcwd()
-    os.chdir(home)
-    try:
-        profile = serving_profile.load_serving_profile("tiny")
-        return load_chat_model(plan_model(profile, source="base"), profile.generation.timeout_s)
-    finally:
-        os.chdir(cwd)
+    return load_tiny_chat_model(tiny_model, tmp_path_factory.mktemp("guard"))[0]
 
 
 def test_self_guard_end_to_end_gives_a_verdict(tiny_chat_model):

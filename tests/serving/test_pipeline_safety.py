@@ -5,30 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
-from pathlib import Path
 
 import pytest
+from conftest import load_tiny_chat_model
 
 from eai_recipes import safety
-from eai_recipes.serving import profile as serving_profile
-from eai_recipes.serving.model import load_chat_model, plan_model
 
 
 @pytest.fixture(scope="module")
 def chat_model_and_profile(tiny_model, tmp_path_factory):
-    home = tmp_path_factory.mktemp("pipeline-safety")
-    (home / "models").mkdir()
-    (home / "models" / "tiny-phi4").symlink_to(Path(tiny_model).resolve(), target_is_directory=True)
-    cwd = os.getcwd()
-    os.chdir(home)
-    try:
-        profile = serving_profile.load_serving_profile("tiny")
-        gen = dataclasses.replace(profile.generation, max_new_tokens=24, min_new_tokens=8, do_sample=False)
-        profile = dataclasses.replace(profile, generation=gen)
-        return load_chat_model(plan_model(profile, source="base"), gen.timeout_s), profile
-    finally:
-        os.chdir(cwd)
+    return load_tiny_chat_model(tiny_model, tmp_path_factory.mktemp("pipeline-safety"), max_new_tokens=24,
+                                min_new_tokens=8, do_sample=False)
 
 
 def _pipeline(chat_model_and_profile, **changes):

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
+from conftest import load_tiny_chat_model
 
 from eai_recipes import identity, safety
 from eai_recipes.errors import EaiError
@@ -249,19 +250,9 @@ def test_model_plan_per_source(trained_run, workdir, monkeypatch):
 @pytest.fixture(scope="module")
 def pipeline(tiny_model, tmp_path_factory):
     """The pipeline over a real LLaMA-Factory ChatModel loading the tiny base model (no training needed)."""
-    from eai_recipes.serving.model import load_chat_model
     from eai_recipes.serving.pipeline import Pipeline
 
-    home = tmp_path_factory.mktemp("pipeline")
-    (home / "models").mkdir()
-    (home / "models" / "tiny-phi4").symlink_to(Path(tiny_model).resolve(), target_is_directory=True)
-    cwd = os.getcwd()
-    os.chdir(home)
-    try:
-        profile = serving_profile.load_serving_profile("tiny")
-        chat_model = load_chat_model(plan_model(profile, source="base"), profile.generation.timeout_s)
-    finally:
-        os.chdir(cwd)
+    chat_model, profile = load_tiny_chat_model(tiny_model, tmp_path_factory.mktemp("pipeline"))
     return Pipeline(chat_model, profile, "international")
 
 
