@@ -21,14 +21,19 @@ def _yaml_problem(path: Path, exc: yaml.YAMLError) -> EaiError:
     return EaiError(f"{where}: not valid YAML: {exc}")
 
 
-def read_yaml(path: Path) -> Any:
-    """A YAML file's content; a missing or unreadable file or bad YAML is an EaiError naming it."""
+def read_text(path: Path) -> str:
+    """A config file's text; a missing or unreadable file is an EaiError naming it."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise EaiError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise EaiError(f"{path}: cannot be read as UTF-8 text ({exc})") from None
+
+
+def read_yaml(path: Path) -> Any:
+    """A YAML file's content; a missing or unreadable file or bad YAML is an EaiError naming it."""
+    text = read_text(path)
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -36,12 +41,8 @@ def read_yaml(path: Path) -> Any:
 
 
 def read_json(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise EaiError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EaiError(f"{path}: cannot be read as UTF-8 text ({exc})") from None
+    """A JSON file's content; errors name the file and the line."""
+    text = read_text(path)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
