@@ -95,9 +95,9 @@ def cmd_list(args: argparse.Namespace) -> int:
         if p.requires_gpu:
             for line in memory_lines(p, calibration, detail=args.memory):
                 print(f"{'':11s}   {line}")
+        print(f"{'':11s} {dpo_line(p)}")
     if not args.memory:
         print("\n(--memory shows how each estimate is made up: eai_recipes/recipes/memory.py)")
-        print(f"{'':11s} {dpo_line(p)}")
     return 0
 
 
