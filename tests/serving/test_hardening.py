@@ -46,16 +46,7 @@ class SplitServer(Server):
         self.err = open(self.log_dir / "stderr.txt", "wb")
         self.proc = subprocess.Popen([*EAI, *self.args], cwd=self.cwd, env=self.env, stdout=self.out,
                                      stderr=self.err)
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"eai serve exited with {self.proc.returncode}:\n{self.output()}")
-            try:
-                if requests.get(self.url + "/health", timeout=2).status_code == 200:
-                    return self
-            except requests.RequestException:
-                time.sleep(0.3)
-        raise AssertionError(f"eai serve not ready after 240 s:\n{self.output()}")
+        return self.wait_ready(240)
 
     def output(self) -> str:
         self.out.flush()

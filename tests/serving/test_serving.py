@@ -76,7 +76,11 @@ class Server:
         self.out = open(self.log_dir / "stdout.txt", "wb")
         self.proc = subprocess.Popen([*EAI, *self.args], cwd=self.cwd, env=self.env, stdout=self.out,
                                      stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 180
+        return self.wait_ready(180)
+
+    def wait_ready(self, seconds: float) -> "Server":
+        """Until /health answers 200; the server's output in the error if it exits or never gets there."""
+        deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise AssertionError(f"eai serve exited with {self.proc.returncode}:\n{self.output()}")
@@ -85,7 +89,7 @@ class Server:
                     return self
             except requests.RequestException:
                 time.sleep(0.3)
-        raise AssertionError(f"eai serve not ready after 180 s:\n{self.output()}")
+        raise AssertionError(f"eai serve not ready after {seconds:.0f} s:\n{self.output()}")
 
     def output(self) -> str:
         self.out.flush()
