@@ -3,8 +3,8 @@
 Usage: python bench/bench_safety.py [--repeat N] [--smallest] [--guard]
 
 Prints, in milliseconds:
-- rules per message (p50 / p99 over the shipped labelled messages) and per 10-turn conversation (5 user turns,
-  built from the labelled messages), the goal being p99 < 5 ms;
+- rules alone, and rules with the learned layer, per message (p50 / p99 over the shipped labelled messages) and
+  per 10-turn conversation (5 user turns, built from the labelled messages), the goal being p99 < 5 ms;
 - how the time grows with the length of one message (1,000 to 250,000 characters of distinct text): it must
   grow linearly (the phrase table took ~7 s for 250,000 characters);
 - the answer screen and the output clean-up on an answer;
@@ -116,15 +116,19 @@ def main() -> int:
             turns += [{"role": "user", "content": text}, {"role": "assistant", "content": "I hear you."}]
         conversations.append(turns[:-1])  # 10 messages: a greeting, then 5 user turns and 4 answers
 
-    print(f"{'step':<34} {'input':<40} {'p50 ms':>9} {'p99 ms':>9}")
+    print(f"{'step':<38} {'input':<40} {'p50 ms':>9} {'p99 ms':>9}")
+    one = f"one message ({len(messages)}, mean {statistics.mean(map(len, messages)):.0f} chars)"
+    safety.screen("warm up")  # loads the learned layer once, as a server does at start
     for name, fn, inputs, label in (
-        ("safety.screen", safety.screen, messages, (f"one message ({len(messages)}, mean "
-                                                   f"{statistics.mean(map(len, messages)):.0f} chars)")),
+        ("safety.screen (rules only)", lambda m: safety.screen(m, model=None), messages, one),
+        ("safety.screen", safety.screen, messages, one),
+        ("safety.screen_conversation (rules)", lambda c: safety.screen_conversation(c, model=None), conversations,
+         f"10-turn conversation ({len(conversations)})"),
         ("safety.screen_conversation", safety.screen_conversation, conversations,
          f"10-turn conversation ({len(conversations)})"),
     ):
         t = _times_ms(fn, inputs, repeat)
-        print(f"{name:<34} {label:<40} {_pct(t, 0.5):>9.3f} {_pct(t, 0.99):>9.3f}")
+        print(f"{name:<38} {label:<40} {_pct(t, 0.5):>9.3f} {_pct(t, 0.99):>9.3f}")
 
     sizes = [1_000, 10_000] if args.smallest else [1_000, 10_000, 50_000, 250_000]
     print(f"\n{'safety.screen, one long message':<34} {'chars':>10} {'ms':>10} {'us per char':>12}")

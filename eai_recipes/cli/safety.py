@@ -24,7 +24,8 @@ def _decoded(lines: Iterable[str], name: str) -> Iterator[str]:
         raise EaiError(f"{name}: not UTF-8 text (binary or UTF-16?); give JSON Lines in UTF-8") from None
 
 
-def screen_lines(lines: Iterable[str], *, conversations: bool = False) -> Iterator[tuple[dict[str, Any], bool]]:
+def screen_lines(lines: Iterable[str], *, conversations: bool = False,
+                 rules_only: bool = False) -> Iterator[tuple[dict[str, Any], bool]]:
     """Screen JSONL lines: {"text"} (one message each) or, with `conversations`, {"messages": [...]}.
 
     One output record per non-blank line, (record, ok): a message keeps its input keys and gains "crisis",
@@ -33,6 +34,7 @@ def screen_lines(lines: Iterable[str], *, conversations: bool = False) -> Iterat
     """
     from eai_recipes.safety import screen, screen_conversation
 
+    model = None if rules_only else "shipped"
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -48,14 +50,14 @@ def screen_lines(lines: Iterable[str], *, conversations: bool = False) -> Iterat
                     and isinstance(m.get("content"), (str, list)) for m in messages):
                 yield {"line": n, "error": "expected a JSON object with `messages`: [{\"role\", \"content\"}]"}, False
                 continue
-            result = screen_conversation(messages)
+            result = screen_conversation(messages, model=model)
             yield {"crisis": result.crisis, "level": result.level, "category": result.category,
                    "reason": result.reason}, True
             continue
         if not isinstance(row, dict) or not isinstance(row.get("text"), str):
             yield {"line": n, "error": "expected a JSON object with a string `text`"}, False
             continue
-        result = screen(row["text"])
+        result = screen(row["text"], model=model)
         yield {**row, "crisis": result.crisis, "level": result.level, "category": result.category,
                "reason": result.reason}, True
 
@@ -76,7 +78,8 @@ def _cmd_screen(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as stack:
         source = sys.stdin if stdin else _open(args.file, "r", stack)
         out = _open(args.output, "w", stack) if args.output else sys.stdout
-        for record, ok in screen_lines(_decoded(source, name), conversations=args.conversations):
+        for record, ok in screen_lines(_decoded(source, name), conversations=args.conversations,
+                                          rules_only=args.rules_only):
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             if ok:
                 counts[record["level"]] += 1
@@ -103,7 +106,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         print(f"model guard {args.guard!r} (profile {args.profile}): {len(failures)} failure(s) or timeout(s), "
               "counted as concern (the server appends the resources)", file=sys.stderr)
     else:
-        results = [safety.evaluate(f) for f in files]
+        from eai_recipes.safety.evaluate import screen_example, screen_example_rules
+
+        judge = screen_example_rules if args.rules_only else screen_example
+        results = [safety.evaluate(f, judge=judge) for f in files]
     if args.json:
         print(json.dumps([r.as_dict(texts=not args.no_text) for r in results], indent=2, ensure_ascii=False))
     else:
@@ -112,6 +118,22 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         failing = ", ".join(r.file for r in results if not r.meets_goals())
         raise EaiError(f"crisis screening misses its goals (recall >= {safety.RECALL_GOAL}, idiom false positives "
                        f"<= {safety.IDIOM_FPR_GOAL}) on: {failing}")
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from eai_recipes.safety import classifier, train
+
+    files = [Path(f) for f in args.files] or train.training_files()
+    out = Path(args.out) if args.out else classifier.CLASSIFIER_DIR
+    model = train.train(files, out, cross_validate=not args.no_cv,
+                        progress=lambda line: print(line, file=sys.stderr))
+    for unit, f in model.card["out_of_group"]["pooled"].items():
+        print(f"{unit}, out of group (each set scored by a model that never saw it), pooled: crisis recall "
+              f"{f['crisis_recall']:.3f} at false positives {f['crisis_false_positives']:.3f}; crisis or "
+              f"concern {f['crisis_or_concern_recall']:.3f} at others marked {f['others_marked']:.3f}")
     return 0
 
 
@@ -177,8 +199,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Crisis screening used by `eai serve` on every conversation: suicidal intent, self-harm, intent to "
             "harm others, or being in danger. Three levels: crisis (the fixed crisis reply), concern (the answer "
-            "carries the resources as a footer), none. Rules over concept lexicons, English only, no model and no "
-            "network; a model guard is optional (`--guard`)."
+            "carries the resources as a footer), none. Rules over concept lexicons and a small learned layer "
+            "(dataset_info/crisis/classifier/), English only, CPU, no network; a model guard is optional."
         ),
     )
     sub = parser.add_subparsers(dest="safety_command", metavar="SUBCOMMAND", required=True)
@@ -201,6 +223,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", metavar="OUT", help="write the JSONL results here instead of stdout")
     p.add_argument("--conversations", action="store_true",
                    help="each line is a conversation {\"messages\": [...]}, screened as a whole")
+    p.add_argument("--rules-only", action="store_true", help="the rule layer alone, without the learned layer")
     p.set_defaults(func=_cmd_screen)
 
     p = sub.add_parser(
@@ -215,7 +238,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("files", nargs="*", metavar="FILE", help="labelled JSONL sets (default: the shipped labelled set)")
-    p.add_argument("--all", action="store_true", help="every shipped set in dataset_info/crisis/")
+    p.add_argument("--all", action="store_true",
+                   help="every shipped evaluation set in dataset_info/crisis/ and its blind/ rounds")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.add_argument("--no-text", action="store_true", help="list misses by line and kind only, without their text")
     p.add_argument("--check", action="store_true",
@@ -224,9 +248,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="measure a model guard: 'self' (the profile's model) or a classifier's model id or path")
     p.add_argument("--profile", default="paper", help="serving profile the guard's model comes from (default paper)")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds per guard call (default 30)")
+    p.add_argument("--rules-only", action="store_true", help="measure the rule layer alone")
     p.add_argument("--source", choices=("adapter", "merged", "base"),
                    help="with --guard self: which model of the profile (default: the profile's source)")
     p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser(
+        "train",
+        help="train the learned layer on the labelled sets and choose its thresholds out of group",
+        description=(
+            "Train the crisis classifier (hashed n-grams and the rules' signals, multinomial logistic regression; "
+            "CPU, a few minutes on 2 cores) on every labelled set under dataset_info/crisis/ (or the FILEs "
+            "given). Each set is a group: thresholds are chosen on leave-one-set-out predictions so that crisis "
+            "false positives stay <= 0.04 and crisis-or-concern marks <= 0.12 of the others; those out-of-group "
+            "figures go into the card. Writes model.safetensors and card.json."
+        ),
+    )
+    p.add_argument("files", nargs="*", metavar="FILE",
+                   help="labelled JSONL sets (default: all under dataset_info/crisis/ but unseen/)")
+    p.add_argument("--out", metavar="DIR", help="where to write the model (default dataset_info/crisis/classifier/)")
+    p.add_argument("--no-cv", action="store_true",
+                   help="skip cross-validation (fast; default thresholds, no out-of-group figures)")
+    p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser(
         "reply",

@@ -4,7 +4,9 @@ Layers, cheapest first (see eai_recipes/safety/README.md for what each is measur
 
 - `normalise`: one canonical form of a message (Unicode, leetspeak, censoring, spaced letters, shorthand);
 - `lexicons` + `rules`: small concept lexicons combined by a few readable patterns;
-- `screen`: a message, a conversation or a model's answer -> `Screening(level, crisis, category, reason)`,
+- `classifier` (trained by `train`): a small learned layer beside the rules, over n-grams and the rules' signals;
+- `screen`: a message, a conversation or a model's answer -> `Screening(level, crisis, category, reason)`
+  (rules and the learned layer; `model=None`: the rules alone),
   with three levels: `crisis` (the fixed crisis reply), `concern` (the answer carries the resources as a
   footer), `none`;
 - `guard`: a model guard, where a model runs (the served model itself, or a classifier such as Llama Guard);
@@ -16,6 +18,7 @@ The command line is in eai_recipes/cli/safety.py.
 
 from eai_recipes.safety.evaluate import (
     ALL_FILES,
+    BLIND_FILES,
     CONVERSATIONS_FILE,
     FRESH_3_FILE,
     FRESH_FILE,
@@ -24,6 +27,7 @@ from eai_recipes.safety.evaluate import (
     IDIOM_FPR_GOAL,
     LABELLED_FILE,
     RECALL_GOAL,
+    UNSEEN_FILES,
     Evaluation,
     LabelledExample,
     evaluate,
@@ -50,12 +54,16 @@ from eai_recipes.safety.screen import (
     screen,
     screen_answer,
     screen_conversation,
+    screen_conversation_rules,
+    screen_rules,
 )
 
 __all__ = [
-    "ALL_FILES", "CATEGORIES", "CONVERSATIONS_FILE", "CRISIS_DIR", "FRESH_3_FILE", "FRESH_FILE",
+    "ALL_FILES", "BLIND_FILES", "CATEGORIES", "CONVERSATIONS_FILE", "CRISIS_DIR", "FRESH_3_FILE", "FRESH_FILE",
     "HARD_NEGATIVES_FILE", "HELDOUT_FILE", "IDIOM_FPR_GOAL", "LABELLED_FILE", "LEVELS", "RECALL_GOAL",
-    "RESOURCES_FILE", "Evaluation", "LabelledExample", "Screening", "concern_footer", "crisis_lines_summary",
+    "RESOURCES_FILE", "UNSEEN_FILES", "Evaluation", "LabelledExample", "Screening", "concern_footer",
+    "crisis_lines_summary",
     "crisis_reply", "evaluate", "format_evaluation", "format_resources", "load_labelled", "load_resources",
     "matched_rules", "normalise", "resolve_locale", "resources", "screen", "screen_answer", "screen_conversation",
+    "screen_conversation_rules", "screen_rules",
 ]

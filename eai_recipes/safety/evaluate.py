@@ -1,6 +1,7 @@
 """Figures on labelled sets: how many crisis messages (or conversations) each level finds, and how many others
 it marks. Single messages: JSONL {"text", "crisis": bool, "kind", ...}; conversations: JSONL {"messages": [...],
-"crisis": bool, "pattern", ...}. The CPU layers only (rules); a model guard is measured by `evaluate_guard`.
+"crisis": bool, "pattern", ...}. The CPU layers (rules and the learned layer, or the rules alone); a model guard
+is measured through `eai safety evaluate --guard`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,13 @@ FRESH_FILE = CRISIS_DIR / "fresh_2.jsonl"
 FRESH_3_FILE = CRISIS_DIR / "fresh_3.jsonl"
 HARD_NEGATIVES_FILE = CRISIS_DIR / "hard_negatives.jsonl"
 CONVERSATIONS_FILE = CRISIS_DIR / "conversations.jsonl"
-ALL_FILES = (LABELLED_FILE, HELDOUT_FILE, FRESH_FILE, FRESH_3_FILE, HARD_NEGATIVES_FILE, CONVERSATIONS_FILE)
+# Batches written blind by writers who never read the rules, screened once before any change (the README
+# records those first figures): blind/ ones were then trained on, unseen/ ones never are. The training batches
+# under train/ are not evaluation sets.
+BLIND_FILES = tuple(sorted((CRISIS_DIR / "blind").glob("*.jsonl")))
+UNSEEN_FILES = tuple(sorted((CRISIS_DIR / "unseen").glob("*.jsonl")))
+ALL_FILES = (LABELLED_FILE, HELDOUT_FILE, FRESH_FILE, FRESH_3_FILE, HARD_NEGATIVES_FILE, CONVERSATIONS_FILE,
+             *BLIND_FILES, *UNSEEN_FILES)
 
 # Goals from issue 6 (crisis level): `eai safety evaluate --check` holds a set to them.
 RECALL_GOAL = 0.95
@@ -36,6 +43,7 @@ class LabelledExample:
     kind: str
     line: int
     messages: tuple[dict[str, str], ...] | None = None  # set for a conversation
+    category: str = "none"  # suicide, self_harm, harm_others, danger or none
 
 
 def _messages(value: Any, where: str) -> tuple[dict[str, str], ...]:
@@ -78,7 +86,10 @@ def load_labelled(path: str | Path) -> list[LabelledExample]:
         if not isinstance(kind, str):
             raise EaiError(f"{file}:{n}: `kind` must be a string")
         text = row["text"] if messages is None else " / ".join(m["content"] for m in messages if m["role"] == "user")
-        examples.append(LabelledExample(text, row["crisis"], kind, n, messages))
+        category = row.get("category") or ("suicide" if row["crisis"] else "none")
+        if not isinstance(category, str):
+            raise EaiError(f"{file}:{n}: `category` must be a string")
+        examples.append(LabelledExample(text, row["crisis"], kind, n, messages, category))
     if not examples:
         raise EaiError(f"{file}: the labelled set is empty")
     return examples
@@ -137,6 +148,13 @@ class Evaluation:
 
 def screen_example(example: LabelledExample) -> Screening:
     return screen_conversation(example.messages) if example.messages is not None else screen(example.text)
+
+
+def screen_example_rules(example: LabelledExample) -> Screening:
+    """The rule layer alone (what the screen was before the learned layer; for per-layer figures)."""
+    if example.messages is not None:
+        return screen_conversation(example.messages, model=None)
+    return screen(example.text, model=None)
 
 
 def evaluate(path: str | Path, judge: Callable[[LabelledExample], Screening] = screen_example) -> Evaluation:

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from eai_recipes.safety import rules
+from eai_recipes.safety import classifier, rules
 from eai_recipes.safety.normalise import normalise, sentences
 
 LEVELS = ("none", "concern", "crisis")
@@ -137,11 +137,20 @@ def _verdict(turn: _Turn, weak: set[str] | None = None) -> Screening:
     return Screening.make("none", None, "no crisis wording found")
 
 
-def screen(text: str) -> Screening:
-    """Screen one user message."""
+def screen_rules(text: str) -> Screening:
+    """Screen one user message with the rules alone."""
     if not isinstance(text, str):
         raise TypeError(f"screen() takes a str, not {type(text).__name__}")
     return _verdict(_analyse(text))
+
+
+def rule_signals(text: str, *, norm: str | None = None) -> list[str]:
+    """What the rules saw in one message, as names (rule ids, weak kinds, vetoes, level): the learned layer's
+    view of the rules. Never the user's words."""
+    turn = _analyse(text, norm=norm)
+    return ([f"R:{f.id}" for f in turn.strong] + [f"D:{f.id}" for f in turn.demoted]
+            + [f"W:{k}" for k in sorted(turn.weak)] + [f"V:{v.split(' (')[0]}" for v in turn.vetoes]
+            + [f"L:{_verdict(turn).level}"])
 
 
 def matched_rules(text: str) -> list[str]:
@@ -160,8 +169,8 @@ def _content(message: Mapping | object) -> tuple[str, str]:
     return role, content if isinstance(content, str) else ""
 
 
-def screen_conversation(messages: Iterable[Mapping | object]) -> Screening:
-    """Screen a conversation (user and assistant messages, oldest first): the verdict for its latest turn.
+def screen_conversation_rules(messages: Iterable[Mapping | object]) -> Screening:
+    """Screen a conversation (user and assistant messages, oldest first) with the rules alone.
 
     Only user turns are screened (the assistant's words are not the person's). An earlier crisis stays active;
     weak signs add up over the last `RECENT_TURNS` user turns; an earlier concern or crisis turns any weak
@@ -211,6 +220,96 @@ def screen_conversation(messages: Iterable[Mapping | object]) -> Screening:
     if combined.level != "none":
         candidates.append(Screening.make(combined.level, combined.category,
                                          combined.reason.replace("(rule", "over several turns (rule")))
+    return max(candidates, key=lambda s: _RANK[s.level])
+
+
+# ------------------------------------------------------------------------------ rules and the learned layer
+
+SHIPPED = "shipped"  # the classifier in dataset_info/crisis/classifier/; None: the rules alone
+
+
+def _model(model: classifier.Classifier | str | None) -> classifier.Classifier | None:
+    return classifier.shipped() if model == SHIPPED else model  # type: ignore[return-value]
+
+
+def combine(rule: Screening, p: Mapping[str, float], t: classifier.Thresholds) -> Screening:
+    """One verdict from the rules' and the learned layer's (`classifier.Thresholds` says what each level needs).
+    A rule's crisis stands while the model gives it some weight, and is held at concern below that; the model
+    alone makes a crisis or a concern above its own thresholds; a rule's finding is set aside only when the
+    model is sure it is not a crisis."""
+    risk = 1.0 - p["none"]
+    likely = max(classifier.CLASSES[1:], key=lambda c: p[c])
+    learned = f"the learned layer: P(crisis) {risk:.2f}, most like {likely}"
+    if rule.level == "crisis" and risk >= t.keep:
+        return rule
+    if risk >= t.crisis:
+        return Screening.make("crisis", likely, f"{learned} (>= {t.crisis:.2f})", earlier=rule.earlier)
+    if rule.level != "none" and risk >= t.rule_concern:
+        if rule.level == "concern":
+            return rule
+        return Screening.make("concern", rule.category, f"{rule.reason}; held at concern by {learned}",
+                              earlier=rule.earlier)
+    if risk >= t.concern:
+        return Screening.make("concern", likely, f"{learned} (>= {t.concern:.2f})")
+    if rule.level != "none":
+        return Screening.make("none", None, f"{rule.reason}; set aside by {learned} (< {t.rule_concern:.2f})")
+    return rule
+
+
+def screen(text: str, *, model: classifier.Classifier | str | None = SHIPPED) -> Screening:
+    """Screen one user message: the rules, then the learned layer (`model=None`: the rules alone)."""
+    rule = screen_rules(text)
+    m = _model(model)
+    if m is None or rule.reason == "empty message":
+        return rule
+    norm = normalise(text)
+    return combine(rule, m.probabilities(norm, rule_signals(text, norm=norm)), m.thresholds)
+
+
+def conversation_input(messages: Iterable[Mapping | object],
+                       verdict: Screening | None = None) -> tuple[str, list[str]] | None:
+    """What the learned layer reads of a conversation: its recent user turns, normalised and joined, and the
+    rules' signals on the conversation (`verdict`, if already known) and on its latest turn. None when there is
+    one user turn or none."""
+    messages = list(messages)
+    texts = [text for role, text in map(_content, messages) if role == "user"]
+    if len(texts) < 2:
+        return None
+    verdict = verdict or screen_conversation_rules(messages)
+    joined = " . ".join(normalise(t) for t in texts[-RECENT_TURNS:])
+    return joined, ["conv", f"C:{verdict.level}", f"E:{verdict.earlier}"] + [
+        f"last:{s}" for s in rule_signals(texts[-1])]
+
+
+def screen_conversation(messages: Iterable[Mapping | object], *,
+                        model: classifier.Classifier | str | None = SHIPPED) -> Screening:
+    """Screen a conversation (user and assistant messages, oldest first): the verdict for its latest turn.
+
+    The rules judge it turn by turn (`screen_conversation_rules`); the learned layer reads the recent user turns
+    together; the higher of the latest turn's verdict and the whole conversation's is the answer. A crisis the
+    rules found in an earlier turn only stays marked `earlier` (the server then lets the model answer, with the
+    resources in the answer's text).
+    """
+    messages = list(messages)
+    rule = screen_conversation_rules(messages)
+    m = _model(model)
+    texts = [text for role, text in map(_content, messages) if role == "user"]
+    if m is None or not texts:
+        return rule
+    last = screen(texts[-1], model=m)
+    read = conversation_input(messages, rule)
+    if read is None:
+        return last
+    candidates = [last, combine(rule, m.probabilities(*read), m.conversation_thresholds)]
+    # An earlier turn gets the verdict it would get as the latest one, and a crisis there stays active, unless
+    # a later turn clarifies it or the rules read the conversation as past and recovered (their own verdict
+    # then has no crisis either).
+    if rule.level == "crisis" or not any(rules.CLARIFY.search(normalise(t)) for t in texts[1:]):
+        earlier = [screen(t, model=m) for t in texts[-RECENT_TURNS:-1]]
+        worst = max(earlier, key=lambda s: _RANK[s.level])
+        if worst.level == "crisis" and rule.level != "none":
+            candidates.append(Screening.make("crisis", worst.category, f"disclosed in an earlier turn: {worst.reason}",
+                                             earlier=True))
     return max(candidates, key=lambda s: _RANK[s.level])
 
 

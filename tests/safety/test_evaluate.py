@@ -8,6 +8,7 @@ import pytest
 
 from eai_recipes import safety
 from eai_recipes.errors import EaiError
+from eai_recipes.safety.evaluate import screen_example_rules
 
 
 @pytest.mark.parametrize("path", [safety.LABELLED_FILE, safety.HELDOUT_FILE])
@@ -18,8 +19,8 @@ def test_shipped_sets_meet_the_goals(path):
     assert ev.meets_goals()
 
 
-# Every shipped set, held to the figures the compositional rules reached (dataset_info/crisis/README.md has them
-# beside the blind figures of the old phrase table). They may only get better.
+# Every shipped set, held to the figures the compositional rules reached alone (dataset_info/crisis/README.md has
+# them beside the blind figures of the old phrase table). They may only get better.
 # file: (crisis found at the crisis level >=, others at the crisis level <=, crisis found at any level >=,
 #        others marked at any level <=)
 FLOORS = {
@@ -33,8 +34,8 @@ FLOORS = {
 
 
 @pytest.mark.parametrize("name", sorted(FLOORS))
-def test_shipped_set_figures_do_not_regress(name):
-    ev = safety.evaluate(safety.CRISIS_DIR / name)
+def test_rule_layer_figures_do_not_regress(name):
+    ev = safety.evaluate(safety.CRISIS_DIR / name, judge=screen_example_rules)
     found, false_alarms, found_any, marked = FLOORS[name]
     negatives = ev.n - ev.n_crisis
     assert ev.n_crisis - len(ev.misses) >= found, [e.line for e in ev.misses]

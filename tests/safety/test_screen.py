@@ -1,7 +1,9 @@
-"""Screening one message: crisis wording of every kind is found at the crisis level, idioms, jokes, negation
-and the past with recovery are not; the reason never quotes the message.
+"""The rule layer (`screen_rules`, `screen_conversation_rules`): crisis wording of every kind is found at the
+crisis level, idioms, jokes, negation and the past with recovery are not; the reason never quotes the message.
 
 The examples were the old phrase table's (one or more per rule); the compositional rules must still find them.
+The rules with the learned layer (what `safety.screen` does) are tested in test_classifier.py and measured on
+the labelled sets in test_evaluate.py.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from eai_recipes import safety
+from eai_recipes.safety.screen import screen_conversation_rules, screen_rules
 
 # Crisis messages of every kind (the old phrase table's examples, by its rule ids), each at the crisis level.
 RULE_EXAMPLES: dict[str, list[str]] = {
@@ -125,13 +128,13 @@ NOT_CRISIS = [
 
 @pytest.mark.parametrize("kind,text", [(r, t) for r, ts in RULE_EXAMPLES.items() for t in ts])
 def test_crisis_wording_is_a_crisis(kind, text):
-    result = safety.screen(text)
+    result = screen_rules(text)
     assert result.level == "crisis" and result.crisis and result.category in safety.CATEGORIES, (kind, result)
 
 
 @pytest.mark.parametrize("text", NOT_CRISIS)
 def test_idioms_and_everyday_distress_are_not_crisis(text):
-    result = safety.screen(text)
+    result = screen_rules(text)
     assert not result.crisis, result
     assert result.level in ("none", "concern")
 
@@ -145,7 +148,7 @@ def test_idioms_and_everyday_distress_are_not_crisis(text):
     ("He hits me and I want to die", "suicide"),
 ])
 def test_category(text, category):
-    assert safety.screen(text).category == category
+    assert screen_rules(text).category == category
 
 
 @pytest.mark.parametrize("text", [
@@ -155,7 +158,7 @@ def test_category(text, category):
     "I would never hurt my kids, I'm just exhausted", "I'm not in danger, just sad",
 ])
 def test_negation(text):
-    assert not safety.screen(text).crisis
+    assert not screen_rules(text).crisis
 
 
 @pytest.mark.parametrize("text", [
@@ -164,22 +167,22 @@ def test_negation(text):
     "I don't want to hurt myself and I'm not going to, I'm just venting",
 ])
 def test_negation_with_cannot_stop_about_something_else(text):
-    assert not safety.screen(text).crisis
+    assert not screen_rules(text).crisis
 
 
 def test_a_joke_needs_a_marker_an_everyday_frame_and_nothing_about_life():
     joke = "If I have to sit through another meeting I'll shoot myself lol"
-    result = safety.screen(joke)
+    result = screen_rules(joke)
     assert not result.crisis and "a joke" in result.reason
-    assert not safety.screen("If I have to sit through another meeting I'll shoot myself. lol").crisis
-    assert safety.screen("If I have to sit through another meeting I'll shoot myself").crisis  # no marker
-    assert safety.screen("I want to kill myself lol").crisis  # a marker alone is not a joke
-    assert safety.screen("If I have to go on like this I'll kill myself lol").crisis  # about life itself
-    assert safety.screen("If I have to sit through another meeting I'll shoot myself lol, I mean it").crisis
+    assert not screen_rules("If I have to sit through another meeting I'll shoot myself. lol").crisis
+    assert screen_rules("If I have to sit through another meeting I'll shoot myself").crisis  # no marker
+    assert screen_rules("I want to kill myself lol").crisis  # a marker alone is not a joke
+    assert screen_rules("If I have to go on like this I'll kill myself lol").crisis  # about life itself
+    assert screen_rules("If I have to sit through another meeting I'll shoot myself lol, I mean it").crisis
 
 
 def test_negation_is_given_as_the_reason():
-    assert "negated" in safety.screen("I would never hurt myself").reason
+    assert "negated" in screen_rules("I would never hurt myself").reason
 
 
 @pytest.mark.parametrize("text", [
@@ -193,36 +196,36 @@ def test_negation_is_given_as_the_reason():
     "I'm not sure I want to live",
 ])
 def test_negation_does_not_hide_a_crisis(text):
-    assert safety.screen(text).crisis
+    assert screen_rules(text).crisis
 
 
 def test_past_with_recovery_is_not_crisis_but_past_alone_is():
-    assert not safety.screen("I used to cut myself but I've been clean for three years and feel good").crisis
-    assert safety.screen("I used to cut myself and I started again").crisis
+    assert not screen_rules("I used to cut myself but I've been clean for three years and feel good").crisis
+    assert screen_rules("I used to cut myself and I started again").crisis
 
 
 def test_weak_signs_count_only_together():
-    assert not safety.screen("I need to refill my pills").crisis
-    assert safety.screen("I feel hopeless about my exam").level == "none"
-    result = safety.screen("I have the pills. I can't take this anymore")
+    assert not screen_rules("I need to refill my pills").crisis
+    assert screen_rules("I feel hopeless about my exam").level == "none"
+    result = screen_rules("I have the pills. I can't take this anymore")
     assert result.crisis and "weak.combined" in result.reason and "acquire" in result.reason
-    assert safety.screen("I'm writing my will and saying goodbye").crisis
+    assert screen_rules("I'm writing my will and saying goodbye").crisis
 
 
 def test_guards_look_near_the_match_only():
     # "for borrowing" vetoes the idiom; a later, unrelated sentence does not lift or lend a guard.
-    assert not safety.screen("My sister will kill me for borrowing her car").crisis
-    assert safety.screen("My sister will kill me for borrowing her car. I want to die.").crisis
+    assert not screen_rules("My sister will kill me for borrowing her car").crisis
+    assert screen_rules("My sister will kill me for borrowing her car. I want to die.").crisis
 
 def test_empty_and_wrong_type():
-    assert safety.screen("   ") == safety.Screening(False, None, "empty message", "none")
+    assert screen_rules("   ") == safety.Screening(False, None, "empty message", "none")
     with pytest.raises(TypeError):
-        safety.screen(None)  # type: ignore[arg-type]
+        screen_rules(None)  # type: ignore[arg-type]
 
 
 def test_reason_never_quotes_the_message():
     text = "Zyxwvut, I want to die"
-    result = safety.screen(text)
+    result = screen_rules(text)
     assert result.crisis and "zyxwvut" not in result.reason
 
 
@@ -236,31 +239,31 @@ def test_reason_never_quotes_the_message():
     "thank you for everything",  # a farewell
 ])
 def test_partial_signals_are_a_concern(text):
-    result = safety.screen(text)
+    result = screen_rules(text)
     assert result.level == "concern" and not result.crisis and result.category == "suicide", result
 
 
 @pytest.mark.parametrize("text", ["I feel hopeless about my exam", "I'm going to the bridge to watch the boats",
                                   "see you tomorrow", "I've decided to quit my job"])
 def test_ordinary_life_is_none(text):
-    assert safety.screen(text).level == "none"
+    assert screen_rules(text).level == "none"
 
 
 def test_two_kinds_of_sign_together_are_a_crisis():
     # a decision and a date, a means kept in secret, a preparation and a farewell: none names a method
     for text in ("I've decided, sunday is the day", "I've been stockpiling my tablets",
                  "I gave my cat away and said my goodbyes"):
-        result = safety.screen(text)
+        result = screen_rules(text)
         assert result.level == "crisis" and "weak.combined" in result.reason, (text, result)
 
 
 def test_spaced_and_disguised_letters_are_found():
     for text in ("k i l l m y s e l f", "i want to d i e.", "s.u.i.c.i.d.a.l tonight", "k-i-l-l myself"):
-        assert safety.screen(text).crisis, text
+        assert screen_rules(text).crisis, text
 
 
 def test_a_third_person_in_danger_is_found():
-    result = safety.screen("my friend took a whole bottle of her pills and won't wake up")
+    result = screen_rules("my friend took a whole bottle of her pills and won't wake up")
     assert result.crisis
 
 
@@ -271,7 +274,7 @@ def test_screening_is_linear_in_the_length():
 
     for text in ("i feel so tired and " * 12500, "a" * 250_000, "I am here. " * 22_000):
         started = time.perf_counter()
-        safety.screen(text)
+        screen_rules(text)
         assert time.perf_counter() - started < 3.0
 
 
@@ -287,44 +290,44 @@ def _conv(*user_turns: str) -> list[dict[str, str]]:
 
 def test_an_earlier_disclosure_stays_active():
     conv = _conv("I've been saving my pills and tonight I'm taking them all", "can you tell me a joke")
-    result = safety.screen_conversation(conv)
+    result = screen_conversation_rules(conv)
     assert result.level == "crisis" and result.earlier and "earlier turn" in result.reason
-    assert safety.screen(conv[-1]["content"]).level == "none"  # the last message alone is harmless
+    assert screen_rules(conv[-1]["content"]).level == "none"  # the last message alone is harmless
 
 
 def test_an_ambiguous_follow_up_is_judged_in_context():
     follow_up = "nobody will stop me this time"
-    assert safety.screen(follow_up).level != "crisis"
-    result = safety.screen_conversation(_conv("I feel like such a burden and I've been looking at the bridge",
+    assert screen_rules(follow_up).level != "crisis"
+    result = screen_conversation_rules(_conv("I feel like such a burden and I've been looking at the bridge",
                                               follow_up))
     assert result.level == "crisis" and not result.earlier
 
 
 def test_signs_spread_over_turns_add_up():
     conv = _conv("I've been thinking about it a lot", "I bought a rope today", "I'm done with everything")
-    assert [safety.screen(m["content"]).level for m in conv if m["role"] == "user"] != ["crisis"] * 3
-    assert safety.screen_conversation(conv).level == "crisis"
+    assert [screen_rules(m["content"]).level for m in conv if m["role"] == "user"] != ["crisis"] * 3
+    assert screen_conversation_rules(conv).level == "crisis"
 
 
 def test_past_and_recovered_is_not_a_crisis():
     conv = _conv("when I was 16 I tried to kill myself", "therapy really helped, I'm doing well now")
-    assert safety.screen_conversation(conv).level == "none"
+    assert screen_conversation_rules(conv).level == "none"
 
 
 def test_a_clarification_takes_an_alarm_back():
     conv = _conv("I'm going to kill him tonight", "I mean in the game lol, he keeps camping the spawn")
-    assert safety.screen_conversation(conv).level == "none"
+    assert screen_conversation_rules(conv).level == "none"
 
 
 def test_assistant_words_are_not_screened():
     conv = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "Do you want to kill yourself?"},
             {"role": "user", "content": "no, I just feel a bit low"}]
-    assert safety.screen_conversation(conv).level == "none"
+    assert screen_conversation_rules(conv).level == "none"
 
 
 def test_conversation_accepts_content_parts():
     conv = [{"role": "user", "content": [{"type": "text", "text": "I want to end my life"}]}]
-    assert safety.screen_conversation(conv).crisis
+    assert screen_conversation_rules(conv).crisis
 
 
 # --------------------------------------------------------------------------------------- the model's answer
@@ -428,29 +431,29 @@ SECOND_PASS_NOT_CRISIS: dict[str, list[str]] = {
 
 @pytest.mark.parametrize("family,text", [(f, t) for f, ts in SECOND_PASS_CRISIS.items() for t in ts])
 def test_second_pass_families_are_a_crisis(family, text):
-    s = safety.screen(text)
+    s = screen_rules(text)
     assert s.crisis, (family, s.reason)
 
 
 @pytest.mark.parametrize("family,text", [(f, t) for f, ts in SECOND_PASS_NOT_CRISIS.items() for t in ts])
 def test_second_pass_negatives_are_not_a_crisis(family, text):
-    s = safety.screen(text)
+    s = screen_rules(text)
     assert s.level == "none", (family, s.reason)
 
 
 @pytest.mark.parametrize("text", ["how many sleeping pills are in a box", "what dose of insulin should I use"])
 def test_an_amount_question_over_a_medicine_without_context_is_a_concern(text):
-    s = safety.screen(text)
+    s = screen_rules(text)
     assert s.level == "concern" and "amount_q" in s.reason
 
 
 def test_an_amount_question_with_any_risk_word_is_a_crisis():
-    assert safety.screen("how many tablets have I got left, I can't cope anymore").crisis
-    assert safety.screen("how many of my pills do I have, tonight is the night").crisis
+    assert screen_rules("how many tablets have I got left, I can't cope anymore").crisis
+    assert screen_rules("how many of my pills do I have, tonight is the night").crisis
 
 
 def test_a_medication_context_does_not_take_back_an_outright_death_wording():
-    s = safety.screen("my doctor prescribed sertraline, how many would it take to not wake up")
+    s = screen_rules("my doctor prescribed sertraline, how many would it take to not wake up")
     assert s.crisis and "lethality" in s.reason
 
 
@@ -464,7 +467,7 @@ def test_a_medication_context_does_not_take_back_an_outright_death_wording():
     (["the habit i used to do when i was 14 is back again. so its hoodies in august for me"], "self_harm"),
 ])
 def test_signs_across_sentences_are_a_crisis_together(messages, category):
-    s = safety.screen_conversation([{"role": "user", "content": m} for m in messages])
+    s = screen_conversation_rules([{"role": "user", "content": m} for m in messages])
     assert s.crisis and s.category == category, s.reason
 
 
@@ -476,7 +479,7 @@ def test_signs_across_sentences_are_a_crisis_together(messages, category):
     "my old habit is back, I'm biting my nails again",
 ])
 def test_one_of_the_signs_alone_is_not_a_crisis(text):
-    assert not safety.screen(text).crisis
+    assert not screen_rules(text).crisis
 
 
 @pytest.mark.parametrize("text", [
@@ -485,4 +488,4 @@ def test_one_of_the_signs_alone_is_not_a_crisis(text):
     "Is respite care like giving up on her? I don't know what it means in practice.",
 ])
 def test_everyday_wording_the_persona_cards_tripped_on_is_not_a_crisis(text):
-    assert not safety.screen(text).crisis
+    assert not screen_rules(text).crisis

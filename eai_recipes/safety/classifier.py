@@ -1,0 +1,162 @@
+"""A small learned layer beside the rules: a linear model over hashed n-grams and the rules' own signals.
+
+Why: a phrase or concept table is written by a few people, and every new writer finds wording it lacks (the
+blind rounds in dataset_info/crisis/README.md: half of a new writer's crisis messages got past the rules). A
+classifier learns from many writers at once, and the rules' signals are among its inputs, so it also learns
+how far to trust each rule (a negated intent, a joke veto, a weak kind alone).
+
+The model is multinomial logistic regression (one `torch.nn.EmbeddingBag` row per hashed feature, summed,
+weighted by 1/sqrt(feature count)) over five classes: `none` and the four crisis categories. Features, each
+hashed with CRC-32 into `BUCKETS` rows:
+
+- words and word pairs of the normalised text (`normalise`: shorthand, leetspeak and spacing already undone);
+- character 3-5-grams inside words (misspellings, inflections);
+- the rule layer's signals (`screen.rule_signals`): strong rule ids, weak kinds, vetoes and the rules' level.
+
+It is trained by `eai safety train` (`safety/train.py`) and shipped in dataset_info/crisis/classifier/
+(`model.safetensors`: only the rows training touched; `card.json`: what it was trained on, its thresholds and
+its cross-validated figures). It needs no GPU and about a millisecond per message.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eai_recipes.errors import EaiError
+from eai_recipes.safety.resources import CRISIS_DIR, display_path
+
+CLASSES = ("none", "suicide", "self_harm", "harm_others", "danger")
+BUCKETS = 1 << 18
+CLASSIFIER_DIR = CRISIS_DIR / "classifier"
+MODEL_FILE = "model.safetensors"
+CARD_FILE = "card.json"
+_WORD = re.compile(r"[a-z']+|\d+")
+# Rule signals are few per message against hundreds of n-grams; repeating them gives them the weight of a
+# word or two in the 1/sqrt(n) normalisation without a second model.
+SIGNAL_REPEAT = 3
+
+
+def features(norm: str, signals: Sequence[str] = ()) -> list[str]:
+    """The feature strings of a normalised text and its rule signals (before hashing)."""
+    words = _WORD.findall(norm)
+    out = [f"w:{w}" for w in words] + [f"b:{a} {b}" for a, b in zip(words, words[1:])]
+    for w in words:
+        padded = f" {w} "
+        for k in (3, 4, 5):
+            out += [f"c:{padded[i:i + k]}" for i in range(max(1, len(padded) - k + 1))]
+    return out + [f"s:{s}" for s in signals] * SIGNAL_REPEAT
+
+
+def hashed(feats: Sequence[str]) -> list[int]:
+    """Bucket ids; CRC-32 because Python's own `hash` of a str changes from one process to the next."""
+    return [zlib.crc32(f.encode()) % BUCKETS for f in feats] or [0]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Levels of P(crisis) = 1 - P(none), chosen by `eai safety train` out of group:
+
+    - `crisis`: the model alone makes a crisis at or above it;
+    - `keep`: a rule's crisis stays a crisis at or above it;
+    - `rule_concern`: below `keep`, a rule's crisis or concern is a concern at or above it (below, the model is
+      sure enough that it is not one: an idiom, a story, a recovered past);
+    - `concern`: the model alone makes a concern at or above it.
+    """
+
+    crisis: float
+    concern: float
+    keep: float
+    rule_concern: float = 0.0
+
+
+class Classifier:
+    """A trained model: `probabilities(norm, signals)` -> {class: p}. Conversations have thresholds of their
+    own: their negatives (a clarified idiom, a story set up two turns back) are not single messages' negatives."""
+
+    def __init__(self, weight: Any, bias: Any, thresholds: Thresholds, card: dict[str, Any],
+                 conversation_thresholds: Thresholds | None = None):
+        import torch
+
+        self._torch = torch
+        self.bag = torch.nn.EmbeddingBag.from_pretrained(weight.float(), mode="sum", freeze=True)
+        self.bias = bias.float()
+        self.thresholds = thresholds
+        self.conversation_thresholds = conversation_thresholds or thresholds
+        self.card = card
+
+    def probabilities(self, norm: str, signals: Sequence[str] = ()) -> dict[str, float]:
+        return self.batch([(norm, signals)])[0]
+
+    def batch(self, items: Sequence[tuple[str, Sequence[str]]]) -> list[dict[str, float]]:
+        return self.scores([hashed(features(n, s)) for n, s in items])
+
+    def scores(self, rows: Sequence[Sequence[int]]) -> list[dict[str, float]]:
+        """Probabilities for rows of hashed feature ids."""
+        torch = self._torch
+        idx, offsets, weights = bag_inputs(rows)
+        with torch.no_grad():
+            p = torch.softmax(self.bag(idx, offsets, per_sample_weights=weights) + self.bias, -1)
+        return [dict(zip(CLASSES, row.tolist())) for row in p]
+
+    def save(self, directory: Path) -> None:
+        from safetensors.torch import save_file
+
+        torch = self._torch
+        directory.mkdir(parents=True, exist_ok=True)
+        rows = torch.nonzero(self.bag.weight.abs().sum(-1)).flatten().to(torch.int32)
+        save_file({"rows": rows, "weight": self.bag.weight[rows.long()].half().contiguous(),
+                   "bias": self.bias.half()}, str(directory / MODEL_FILE))
+        (directory / CARD_FILE).write_text(json.dumps(self.card, indent=2) + "\n", encoding="utf-8")
+
+
+def bag_inputs(rows: Sequence[Sequence[int]]) -> tuple[Any, Any, Any]:
+    """EmbeddingBag inputs (flat ids, offsets, 1/sqrt(n) weights) for several feature lists."""
+    import torch
+
+    idx: list[int] = []
+    offsets: list[int] = []
+    weights: list[float] = []
+    for ids in rows:
+        offsets.append(len(idx))
+        idx += ids
+        weights += [len(ids) ** -0.5] * len(ids)
+    return torch.tensor(idx), torch.tensor(offsets), torch.tensor(weights)
+
+
+def load(directory: str | Path = CLASSIFIER_DIR) -> Classifier:
+    """Load a trained classifier; a missing or damaged file is an error naming it."""
+    import torch
+    from safetensors.torch import load_file
+
+    directory = Path(directory)
+    model, card_file = directory / MODEL_FILE, directory / CARD_FILE
+    try:
+        card = json.loads(card_file.read_text(encoding="utf-8"))
+        thresholds, conversations = (Thresholds(**{k: float(v) for k, v in card[key].items()})
+                                     for key in ("thresholds", "conversation_thresholds"))
+        tensors = load_file(str(model))
+    except FileNotFoundError as exc:
+        raise EaiError(f"{display_path(Path(exc.filename or directory))}: the crisis classifier is missing; "
+                       "train it with `eai safety train`") from None
+    except (KeyError, TypeError, ValueError, json.JSONDecodeError) as exc:
+        raise EaiError(f"{display_path(directory)}: a damaged crisis classifier ({exc}); "
+                       "train it again with `eai safety train`") from None
+    if card.get("buckets") != BUCKETS or card.get("classes") != list(CLASSES):
+        raise EaiError(f"{display_path(card_file)}: trained with other features (buckets, classes) than this "
+                       "code uses; train it again with `eai safety train`")
+    weight = torch.zeros(BUCKETS, len(CLASSES))
+    weight[tensors["rows"].long()] = tensors["weight"].float()
+    return Classifier(weight, tensors["bias"], thresholds, card, conversations)
+
+
+@functools.cache
+def shipped() -> Classifier:
+    """The classifier shipped with the project, loaded once per process."""
+    return load(CLASSIFIER_DIR)

@@ -1,0 +1,201 @@
+"""Training the learned layer (`classifier`) on the labelled sets, and choosing its thresholds honestly.
+
+Every labelled set is a *group* (one writer, or one batch in one style). Thresholds are chosen on
+leave-one-group-out predictions: each set is scored by a model that never saw it, which is how a new writer's
+wording will meet the shipped model. The card records those out-of-group figures per set; figures of the final
+model on its own training sets are not estimates of anything and are not reported as such.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from eai_recipes.safety import classifier as clf
+from eai_recipes.safety.evaluate import load_labelled
+from eai_recipes.safety.normalise import normalise
+from eai_recipes.safety.resources import CRISIS_DIR, display_path
+from eai_recipes.safety.screen import (
+    Screening,
+    combine,
+    conversation_input,
+    rule_signals,
+    screen_conversation_rules,
+    screen_rules,
+)
+
+# The budgets the thresholds are chosen under, a little inside the issue's goals (<= 0.05 false positives at
+# the crisis level, <= 0.15 others marked by crisis or concern) so that a new writer's set has some room.
+CRISIS_FP_BUDGET = 0.04
+MARKED_BUDGET = 0.12
+EPOCHS = 120
+LEARNING_RATE = 0.05
+WEIGHT_DECAY = 1e-5
+FOLDS = 10  # sets dealt round-robin (in name order) into this many folds
+_GRID = tuple(round(0.05 * i, 2) for i in range(1, 20))
+
+
+def training_files(root: Path = CRISIS_DIR) -> list[Path]:
+    """Every labelled set under dataset_info/crisis/ (the shipped sets, the blind rounds, the training batches)
+    except those in `unseen/`: blind rounds kept out of training, so that the shipped model's figure on them
+    stays a figure on wording it never saw."""
+    return sorted(p for p in root.rglob("*.jsonl") if p.is_file() and "unseen" not in p.relative_to(root).parts)
+
+
+@dataclass
+class Row:
+    norm: str
+    signals: list[str]
+    label: int  # index in clf.CLASSES
+    group: str
+    rule: Screening
+
+    @functools.cached_property
+    def ids(self) -> list[int]:
+        """Hashed features, computed once for all the folds."""
+        return clf.hashed(clf.features(self.norm, self.signals))
+
+
+def rows_of(path: Path) -> list[Row]:
+    """One row per labelled message or conversation of a set."""
+    out = []
+    for ex in load_labelled(path):
+        label = clf.CLASSES.index(ex.category) if ex.crisis and ex.category in clf.CLASSES else int(ex.crisis)
+        if ex.messages is not None and (read := conversation_input(ex.messages)) is not None:
+            out.append(Row(read[0], read[1], label, path.stem, screen_conversation_rules(ex.messages)))
+        else:
+            text = ex.text if ex.messages is None else ex.messages[-1]["content"]
+            out.append(Row(normalise(text), rule_signals(text), label, path.stem, screen_rules(text)))
+    return out
+
+
+def fit(rows: Sequence[Row], *, epochs: int = EPOCHS) -> clf.Classifier:
+    """Multinomial logistic regression over hashed features, full batch, Adam, a small L2 penalty."""
+    import torch
+
+    torch.manual_seed(0)
+    bag = torch.nn.EmbeddingBag(clf.BUCKETS, len(clf.CLASSES), mode="sum")
+    torch.nn.init.zeros_(bag.weight)
+    bias = torch.zeros(len(clf.CLASSES), requires_grad=True)
+    idx, offsets, weights = clf.bag_inputs([r.ids for r in rows])
+    labels = torch.tensor([r.label for r in rows])
+    opt = torch.optim.Adam([bag.weight, bias], lr=LEARNING_RATE)
+    for _ in range(epochs):
+        opt.zero_grad()
+        logits = bag(idx, offsets, per_sample_weights=weights) + bias
+        loss = torch.nn.functional.cross_entropy(logits, labels) + WEIGHT_DECAY * (bag.weight ** 2).sum()
+        loss.backward()
+        opt.step()
+    return clf.Classifier(bag.weight.detach(), bias.detach(), clf.Thresholds(0.6, 0.4, 0.4, 0.3), {})
+
+
+def out_of_group(rows: Sequence[Row], progress: Callable[[str], None] = print) -> list[dict[str, float]]:
+    """Each row's probabilities from a model that never saw its set: the sets are dealt into `FOLDS` folds
+    (whole sets, never split), and each fold is scored by a model trained on the others."""
+    groups = sorted({r.group for r in rows})
+    fold_of = {g: i % FOLDS for i, g in enumerate(groups)}
+    folds = sorted(set(fold_of.values()))
+    probs: list[dict[str, float] | None] = [None] * len(rows)
+    for n, fold in enumerate(folds, 1):
+        started = time.monotonic()
+        model = fit([r for r in rows if fold_of[r.group] != fold])
+        held = [i for i, r in enumerate(rows) if fold_of[r.group] == fold]
+        for i, p in zip(held, model.scores([rows[i].ids for i in held])):
+            probs[i] = p
+        names = sorted(g for g in groups if fold_of[g] == fold)
+        progress(f"  cross-validation {n}/{len(folds)}: {len(held)} rows of {len(names)} sets held out "
+                 f"({', '.join(names[:3])}{' ...' if len(names) > 3 else ''}; {time.monotonic() - started:.1f} s)")
+    return probs  # type: ignore[return-value]
+
+
+def figures(rows: Sequence[Row], probs: Sequence[dict[str, float]], t: clf.Thresholds) -> dict[str, float | int]:
+    levels = [combine(r.rule, p, t).level for r, p in zip(rows, probs)]
+    pos = [lv for r, lv in zip(rows, levels) if r.label]
+    neg = [lv for r, lv in zip(rows, levels) if not r.label]
+
+    def share(levels: list[str], allowed: tuple[str, ...]) -> float:
+        return round(sum(lv in allowed for lv in levels) / len(levels), 3) if levels else float("nan")
+
+    return {"n_crisis": len(pos), "n_not": len(neg),
+            "crisis_recall": share(pos, ("crisis",)), "crisis_false_positives": share(neg, ("crisis",)),
+            "crisis_or_concern_recall": share(pos, ("crisis", "concern")),
+            "others_marked": share(neg, ("crisis", "concern"))}
+
+
+def choose_thresholds(rows: Sequence[Row], probs: Sequence[dict[str, float]]) -> clf.Thresholds:
+    """Two searches over a grid of 0.05 steps, on out-of-group predictions: `crisis` and `keep` with the highest
+    crisis recall at <= CRISIS_FP_BUDGET false positives; then `concern` and `rule_concern` with the highest
+    crisis-or-concern recall marking <= MARKED_BUDGET of the others."""
+    never = 1.01  # a threshold no probability reaches
+
+    def best(candidates, key_recall: str, key_cost: str, budget: float) -> clf.Thresholds | None:
+        found = None
+        for t in candidates:
+            f = figures(rows, probs, t)
+            if f[key_cost] <= budget and (found is None or (f[key_recall], -f[key_cost]) > found[0]):
+                found = ((f[key_recall], -f[key_cost]), t)
+        return found[1] if found else None
+
+    crisis = best((clf.Thresholds(c, never, k, never) for k in (*_GRID, never) for c in _GRID),
+                  "crisis_recall", "crisis_false_positives", CRISIS_FP_BUDGET) or clf.Thresholds(never, never, never,
+                                                                                                never)
+    both = best((clf.Thresholds(crisis.crisis, c, crisis.keep, r) for c in (*_GRID, never)
+                 for r in (0.0, *_GRID, never) if c <= crisis.crisis or c == never),
+                "crisis_or_concern_recall", "others_marked", MARKED_BUDGET)
+    return both or crisis
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def train(files: Sequence[Path], out: Path, *, cross_validate: bool = True,
+          progress: Callable[[str], None] = print) -> clf.Classifier:
+    """Train on `files`, choose thresholds out of group (or keep the defaults without cross-validation), write
+    the model and its card to `out`."""
+    rows: list[Row] = []
+    for path in files:
+        rows += rows_of(path)
+    progress(f"training the crisis classifier on {len(rows)} rows from {len(files)} sets")
+    conv = [r.signals[:1] == ["conv"] for r in rows]
+    thresholds = conversation_thresholds = clf.Thresholds(0.6, 0.4, 0.4, 0.3)
+    per_group: dict[str, dict] = {}
+    pooled: dict[str, dict] = {}
+    if cross_validate and len({r.group for r in rows}) > 1:
+        probs = out_of_group(rows, progress)
+        chosen = {}
+        for name, want in (("messages", False), ("conversations", True)):
+            part = [(r, p) for r, p, c in zip(rows, probs, conv) if c == want]
+            if part:
+                chosen[name] = choose_thresholds([r for r, _ in part], [p for _, p in part])
+                pooled[name] = figures([r for r, _ in part], [p for _, p in part], chosen[name])
+        thresholds = chosen.get("messages", thresholds)
+        conversation_thresholds = chosen.get("conversations", thresholds)
+        for g in sorted({r.group for r in rows}):
+            part = [(r, p, c) for r, p, c in zip(rows, probs, conv) if r.group == g]
+            t = conversation_thresholds if part[0][2] else thresholds
+            per_group[g] = figures([r for r, _, _ in part], [p for _, p, _ in part], t)
+    model = fit(rows)
+    model.thresholds, model.conversation_thresholds = thresholds, conversation_thresholds
+    model.card = {
+        "what": "crisis classifier: multinomial logistic regression over hashed word, word-pair and character "
+                "n-grams and the rules' signals (eai_recipes/safety/classifier.py)",
+        "trained": dt.date.today().isoformat(),
+        "command": "eai safety train",
+        "classes": list(clf.CLASSES), "buckets": clf.BUCKETS,
+        "epochs": EPOCHS, "learning_rate": LEARNING_RATE, "weight_decay": WEIGHT_DECAY,
+        "thresholds": vars(thresholds), "conversation_thresholds": vars(conversation_thresholds),
+        "budgets": {"crisis_false_positives": CRISIS_FP_BUDGET, "others_marked": MARKED_BUDGET},
+        "training_sets": [{"file": display_path(p), "sha256": file_sha256(p)} for p in files],
+        "rows": {c: sum(r.label == i for r in rows) for i, c in enumerate(clf.CLASSES)},
+        "out_of_group": {"pooled": pooled, "per_set": per_group},
+    }
+    model.save(out)
+    progress(f"wrote {display_path(out / clf.MODEL_FILE)} and {display_path(out / clf.CARD_FILE)}; thresholds "
+             f"{thresholds} (messages), {conversation_thresholds} (conversations)")
+    return model

@@ -1,0 +1,153 @@
+"""The learned layer: the shipped model is in step with its data, training runs end to end (with and without
+cross-validation), damaged models are clear errors, and the rules and the model combine as documented."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from eai_recipes import safety
+from eai_recipes.errors import EaiError
+from eai_recipes.safety import classifier, train
+from eai_recipes.safety.screen import Screening, combine, screen, screen_conversation, screen_rules
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_shipped_model_was_trained_on_the_shipped_sets_as_they_are():
+    """A set edited (or added) without `eai safety train` leaves the shipped model out of step with its data."""
+    card = classifier.shipped().card
+    on_disk = {str(p.relative_to(ROOT)): train.file_sha256(p) for p in train.training_files()}
+    in_card = {s["file"]: s["sha256"] for s in card["training_sets"]}
+    assert in_card == on_disk, "the labelled sets changed since the classifier was trained: run `eai safety train`"
+    assert card["classes"] == list(classifier.CLASSES) and card["buckets"] == classifier.BUCKETS
+    assert card["out_of_group"]["pooled"]["messages"]["n_crisis"] > 1000
+
+
+def test_card_thresholds_are_the_ones_the_model_uses():
+    model = classifier.shipped()
+    assert vars(model.thresholds) == model.card["thresholds"]
+    assert vars(model.conversation_thresholds) == model.card["conversation_thresholds"]
+    t = model.thresholds
+    assert 0 <= t.rule_concern <= t.keep and t.concern <= t.crisis <= 1
+
+
+def _write(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def _small_sets(tmp_path: Path) -> list[Path]:
+    crisis = ["i have the pills saved up and i am done", "tonight i end it, the note is written",
+              "he said he will kill me when he gets home", "i am going to hurt him when he walks in",
+              "cut myself again last night, deeper", "nobody will miss me after sunday"]
+    calm = ["my feet are killing me after the run", "what dose of ibuprofen is safe for a headache",
+            "i feel lonely since the move", "this boss fight in the game killed me twice",
+            "i used to self harm but i have been clean for years", "exams are stressing me out"]
+    sets = []
+    for n in range(3):
+        rows = [{"text": f"{t} ({n})", "crisis": True, "category": "suicide"} for t in crisis]
+        rows += [{"text": f"{t} ({n})", "crisis": False, "category": "none"} for t in calm]
+        sets.append(_write(tmp_path / f"set{n}.jsonl", rows))
+    conv = [{"messages": [{"role": "user", "content": "i saved the pills"}, {"role": "assistant", "content": "ok"},
+                          {"role": "user", "content": "anyway whats for dinner"}], "crisis": True,
+             "category": "suicide"},
+            {"messages": [{"role": "user", "content": "my battery is dying"}, {"role": "assistant", "content": "?"},
+                          {"role": "user", "content": "the phone lol"}], "crisis": False, "category": "none"}]
+    sets.append(_write(tmp_path / "conv.jsonl", conv))
+    return sets
+
+
+def test_train_with_cross_validation_writes_a_model_that_loads(tmp_path):
+    out = tmp_path / "model"
+    lines: list[str] = []
+    model = train.train(_small_sets(tmp_path), out, progress=lines.append)
+    assert any("cross-validation 4/4" in line for line in lines)
+    loaded = classifier.load(out)
+    card = loaded.card
+    assert set(card["out_of_group"]["per_set"]) == {"set0", "set1", "set2", "conv"}
+    assert card["rows"] == {"none": 19, "suicide": 19, "self_harm": 0, "harm_others": 0, "danger": 0}
+    assert vars(loaded.thresholds) == vars(model.thresholds)
+    p = loaded.probabilities("tonight i end it")
+    assert set(p) == set(classifier.CLASSES) and abs(sum(p.values()) - 1) < 1e-4
+    # The weights survive the sparse fp16 round trip.
+    assert abs(p["none"] - model.probabilities("tonight i end it")["none"]) < 1e-2
+
+
+def test_train_command_without_cross_validation(tmp_path):
+    sets = _small_sets(tmp_path)[:2]
+    out = tmp_path / "m"
+    proc = subprocess.run([sys.executable, "-m", "eai_recipes.cli", "safety", "train", "--no-cv", "--out", str(out),
+                           *map(str, sets)], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "training the crisis classifier on 24 rows from 2 sets" in proc.stderr
+    card = json.loads((out / classifier.CARD_FILE).read_text())
+    assert card["out_of_group"] == {"pooled": {}, "per_set": {}}
+    assert [s["file"] for s in card["training_sets"]] == [str(p) for p in sets]
+
+
+def test_a_missing_or_damaged_model_is_a_clear_error(tmp_path):
+    with pytest.raises(EaiError, match=r"crisis classifier is missing; train it with `eai safety train`"):
+        classifier.load(tmp_path / "nowhere")
+    train.train(_small_sets(tmp_path)[:1], tmp_path / "m", cross_validate=False, progress=lambda _: None)
+    card_file = tmp_path / "m" / classifier.CARD_FILE
+    card = json.loads(card_file.read_text())
+    card_file.write_text(json.dumps({**card, "buckets": 12}))
+    with pytest.raises(EaiError, match="other features"):
+        classifier.load(tmp_path / "m")
+    card_file.write_text(json.dumps({k: v for k, v in card.items() if k != "thresholds"}))
+    with pytest.raises(EaiError, match="damaged crisis classifier"):
+        classifier.load(tmp_path / "m")
+
+
+T = classifier.Thresholds(crisis=0.7, concern=0.4, keep=0.2, rule_concern=0.1)
+
+
+def _p(risk: float, category: str = "danger") -> dict[str, float]:
+    rest = {c: 0.0 for c in classifier.CLASSES[1:]}
+    return {"none": 1 - risk, **rest, category: risk}
+
+
+@pytest.mark.parametrize(("rule_level", "risk", "level", "by"), [
+    ("crisis", 0.25, "crisis", "rule"),      # a rule's crisis stands while the model gives it some weight
+    ("crisis", 0.15, "concern", "held"),     # ... then it is held at concern
+    ("crisis", 0.05, "none", "set aside"),   # ... unless the model is sure it is not one
+    ("none", 0.75, "crisis", "learned"),     # the model alone makes a crisis above its threshold
+    ("concern", 0.75, "crisis", "learned"),
+    ("concern", 0.15, "concern", "rule"),
+    ("concern", 0.05, "none", "set aside"),
+    ("none", 0.45, "concern", "learned"),
+    ("none", 0.30, "none", "rule"),
+])
+def test_combination_of_rules_and_the_learned_layer(rule_level, risk, level, by):
+    rule = Screening.make(rule_level, "suicide", "rule text (rule x.y)")
+    out = combine(rule, _p(risk), T)
+    assert out.level == level
+    if by == "rule":
+        assert out is rule
+    elif by == "held":
+        assert out.category == "suicide" and "held at concern by the learned layer" in out.reason
+    elif by == "set aside":
+        assert out.category is None and "set aside by the learned layer" in out.reason
+    else:
+        assert out.category == "danger" and out.reason.startswith("the learned layer: P(crisis)")
+
+
+def test_rules_only_is_the_rule_layer_and_reasons_never_quote_the_text():
+    text = "I've been stockpiling my meds and I know the date"
+    assert screen(text, model=None) == screen_rules(text)
+    for result in (screen(text), screen_conversation([{"role": "user", "content": "hi"},
+                                                      {"role": "assistant", "content": "hello"},
+                                                      {"role": "user", "content": text}])):
+        assert "stockpiling" not in result.reason and "meds" not in result.reason
+
+
+def test_textbook_crises_stay_crises_with_the_learned_layer():
+    for text in ("I want to kill myself", "I'm going to overdose tonight", "he has a knife and says he'll kill me",
+                 "I keep cutting myself and I can't stop", "I'm going to stab my brother when he gets home"):
+        assert screen(text).crisis, (text, screen(text))
+    assert safety.screen("").level == "none"
