@@ -35,13 +35,15 @@ FLOORS = {
 
 @pytest.mark.parametrize("name", sorted(FLOORS))
 def test_rule_layer_figures_do_not_regress(name):
-    ev = safety.evaluate(safety.CRISIS_DIR / name, judge=screen_example_rules)
-    found, false_alarms, found_any, marked = FLOORS[name]
-    negatives = ev.n - ev.n_crisis
+    _assert_floors(safety.evaluate(safety.CRISIS_DIR / name, judge=screen_example_rules), FLOORS[name])
+
+
+def _assert_floors(ev: safety.Evaluation, floors: tuple[int, int, int, int]) -> None:
+    found, false_alarms, found_any, marked = floors
     assert ev.n_crisis - len(ev.misses) >= found, [e.line for e in ev.misses]
     assert len(ev.false_alarms) <= false_alarms, [e.line for e in ev.false_alarms]
     assert not ev.n_crisis or round(ev.any_recall * ev.n_crisis) >= found_any
-    assert round(ev.marked_rate * negatives) <= marked
+    assert round(ev.marked_rate * (ev.n - ev.n_crisis)) <= marked
 
 
 def test_conversation_sets_are_screened_as_conversations():
@@ -92,3 +94,31 @@ def test_bad_labelled_line_is_an_error(tmp_path, line, message):
         safety.load_labelled(path)
 
 
+
+
+# The unseen sets (never trained on), held to the figures of their blind run (dataset_info/crisis/README.md;
+# the conversations to the figures after the earlier-turn change). A new model may only do better on them.
+# file: (crisis found at the crisis level >=, others at the crisis level <=, crisis found at any level >=,
+#        others marked at any level <=)
+UNSEEN_FLOORS = {
+    "r2_b1.jsonl": (49, 0, 54, 1),
+    "r2_b2.jsonl": (47, 2, 54, 4),
+    "r3_c1.jsonl": (49, 1, 52, 3),
+    "r3_c2.jsonl": (41, 1, 45, 2),
+    "r2_b3.jsonl": (27, 6, 30, 9),
+    "r3_c3.jsonl": (28, 6, 30, 10),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNSEEN_FLOORS))
+def test_unseen_sets_hold_their_blind_figures(name):
+    assert {p.name for p in safety.UNSEEN_FILES} == set(UNSEEN_FLOORS)
+    _assert_floors(safety.evaluate(safety.CRISIS_DIR / "unseen" / name), UNSEEN_FLOORS[name])
+
+
+def test_unseen_sets_are_kept_out_of_training():
+    from eai_recipes.safety import train
+
+    trained = {p.resolve() for p in train.training_files()}
+    assert safety.UNSEEN_FILES and not trained & {p.resolve() for p in safety.UNSEEN_FILES}
+    assert {p.resolve() for p in safety.BLIND_FILES} <= trained
