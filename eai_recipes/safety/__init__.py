@@ -16,6 +16,7 @@ Layers, cheapest first (see eai_recipes/safety/README.md for what each is measur
 The command line is in eai_recipes/cli/safety.py.
 """
 
+from eai_recipes.safety.classifier import shipped as learned_layer
 from eai_recipes.safety.evaluate import (
     ALL_FILES,
     BLIND_FILES,
@@ -63,7 +64,8 @@ __all__ = [
     "HARD_NEGATIVES_FILE", "HELDOUT_FILE", "IDIOM_FPR_GOAL", "LABELLED_FILE", "LEVELS", "RECALL_GOAL",
     "RESOURCES_FILE", "UNSEEN_FILES", "Evaluation", "LabelledExample", "Screening", "concern_footer",
     "crisis_lines_summary",
-    "crisis_reply", "evaluate", "format_evaluation", "format_resources", "load_labelled", "load_resources",
+    "crisis_reply", "evaluate", "format_evaluation", "format_resources", "learned_layer", "load_labelled",
+    "load_resources",
     "matched_rules", "normalise", "resolve_locale", "resources", "screen", "screen_answer", "screen_conversation",
     "screen_conversation_rules", "screen_rules",
 ]

@@ -337,6 +337,9 @@ class Pipeline:
         self.plain_specials = sorted((t for t in self.special_tokens if t and not _TEMPLATE_TOKEN.fullmatch(t)),
                                      key=len, reverse=True)
         self.guard = safety_guard.load_guard(profile.guard, chat_model, timeout_s=profile.guard_timeout_s)
+        # The screen's learned layer, loaded now: a missing model stops the server at start, and the first
+        # person to write does not wait for the load inside their request's time limit.
+        safety.learned_layer()
         self.safety_stats: dict[str, Any] = {"crisis_replies": {}, "footers": 0, "answers_replaced": 0,
                                              "guard": profile.guard, "guard_calls": 0, "guard_failures": 0}
         self.stop_words = [w for w in [tokenizer.eos_token, *(getattr(chat_model.engine.template, "stop_words", [])
