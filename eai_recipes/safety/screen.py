@@ -286,9 +286,9 @@ def screen_conversation(messages: Iterable[Mapping | object], *,
     """Screen a conversation (user and assistant messages, oldest first): the verdict for its latest turn.
 
     The rules judge it turn by turn (`screen_conversation_rules`); the learned layer reads the recent user turns
-    together; the higher of the latest turn's verdict and the whole conversation's is the answer. A crisis the
-    rules found in an earlier turn only stays marked `earlier` (the server then lets the model answer, with the
-    resources in the answer's text).
+    together; each earlier turn is also screened as if it were the latest. The highest of these verdicts is the
+    answer. A crisis found in an earlier turn only is marked `earlier` (the server then lets the model answer,
+    with the resources in the answer's text).
     """
     messages = list(messages)
     rule = screen_conversation_rules(messages)
