@@ -148,9 +148,13 @@ def rule_signals(text: str, *, norm: str | None = None) -> list[str]:
     """What the rules saw in one message, as names (rule ids, weak kinds, vetoes, level): the learned layer's
     view of the rules. Never the user's words."""
     turn = _analyse(text, norm=norm)
+    return _signals(turn, _verdict(turn))
+
+
+def _signals(turn: _Turn, verdict: Screening) -> list[str]:
     return ([f"R:{f.id}" for f in turn.strong] + [f"D:{f.id}" for f in turn.demoted]
             + [f"W:{k}" for k in sorted(turn.weak)] + [f"V:{v.split(' (')[0]}" for v in turn.vetoes]
-            + [f"L:{_verdict(turn).level}"])
+            + [f"L:{verdict.level}"])
 
 
 def matched_rules(text: str) -> list[str]:
@@ -258,12 +262,19 @@ def combine(rule: Screening, p: Mapping[str, float], t: classifier.Thresholds) -
 
 def screen(text: str, *, model: classifier.Classifier | str | None = SHIPPED) -> Screening:
     """Screen one user message: the rules, then the learned layer (`model=None`: the rules alone)."""
-    rule = screen_rules(text)
+    if not isinstance(text, str):
+        raise TypeError(f"screen() takes a str, not {type(text).__name__}")
     m = _model(model)
-    if m is None or rule.reason == "empty message":
-        return rule
-    norm = normalise(text)
-    return combine(rule, m.probabilities(norm, rule_signals(text, norm=norm)), m.thresholds)
+    return _screen_messages([text], m)[0] if m is not None else screen_rules(text)
+
+
+def _screen_messages(texts: list[str], m: classifier.Classifier) -> list[Screening]:
+    """Several messages through both layers, with one rule analysis each and one batched model call."""
+    norms = [normalise(t) for t in texts]
+    turns = [_analyse(t, norm=n) for t, n in zip(texts, norms)]
+    rule = [_verdict(turn) for turn in turns]
+    probs = m.batch([(n, _signals(turn, r)) for n, turn, r in zip(norms, turns, rule)])
+    return [r if turn.empty else combine(r, p, m.thresholds) for r, turn, p in zip(rule, turns, probs)]
 
 
 def conversation_input(messages: Iterable[Mapping | object],
@@ -296,7 +307,8 @@ def screen_conversation(messages: Iterable[Mapping | object], *,
     texts = [text for role, text in map(_content, messages) if role == "user"]
     if m is None or not texts:
         return rule
-    last = screen(texts[-1], model=m)
+    verdicts = _screen_messages(texts[-RECENT_TURNS:], m)
+    last = verdicts[-1]
     read = conversation_input(messages, rule)
     if read is None:
         return last
@@ -305,8 +317,7 @@ def screen_conversation(messages: Iterable[Mapping | object], *,
     # a later turn clarifies it or the rules read the conversation as past and recovered (their own verdict
     # then has no crisis either).
     if rule.level == "crisis" or not any(rules.CLARIFY.search(normalise(t)) for t in texts[1:]):
-        earlier = [screen(t, model=m) for t in texts[-RECENT_TURNS:-1]]
-        worst = max(earlier, key=lambda s: _RANK[s.level])
+        worst = max(verdicts[:-1], key=lambda s: _RANK[s.level])
         if worst.level == "crisis" and rule.level != "none":
             candidates.append(Screening.make("crisis", worst.category, f"disclosed in an earlier turn: {worst.reason}",
                                              earlier=True))
