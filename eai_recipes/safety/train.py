@@ -141,7 +141,7 @@ def choose_thresholds(rows: Sequence[Row], probs: Sequence[dict[str, float]]) ->
                 found = ((f[key_recall], -f[key_cost]), t)
         return found[1] if found else None
 
-    nothing = clf.Thresholds(never, never, never, never)  # no pair within the budget: the model adds nothing
+    nothing = clf.Thresholds(never, never, 0.0, 0.0)  # no pair within the budget: the rules alone decide
     crisis = best((clf.Thresholds(c, never, k, never) for k in (*_GRID, never) for c in _GRID),
                   "crisis_recall", "crisis_false_positives", CRISIS_FP_BUDGET) or nothing
     both = best((clf.Thresholds(crisis.crisis, c, crisis.keep, r) for c in (*_GRID, never)
