@@ -5,9 +5,9 @@ blind rounds in dataset_info/crisis/README.md: half of a new writer's crisis mes
 classifier learns from many writers at once, and the rules' signals are among its inputs, so it also learns
 how far to trust each rule (a negated intent, a joke veto, a weak kind alone).
 
-The model is multinomial logistic regression (one `torch.nn.EmbeddingBag` row per hashed feature, summed,
-weighted by 1/sqrt(feature count)) over five classes: `none` and the four crisis categories. Features, each
-hashed with CRC-32 into `BUCKETS` rows:
+The model is multinomial logistic regression (one weight row per hashed feature, summed, weighted by
+1/sqrt(feature count); trained with a `torch.nn.EmbeddingBag`, applied in numpy) over five classes: `none`
+and the four crisis categories. Features, each hashed with CRC-32 into `BUCKETS` rows:
 
 - words and word pairs of the normalised text (`normalise`: shorthand, leetspeak and spacing already undone);
 - character 3-5-grams inside words (misspellings, inflections);
@@ -78,15 +78,17 @@ class Thresholds:
 
 class Classifier:
     """A trained model: `probabilities(norm, signals)` -> {class: p}. Conversations have thresholds of their
-    own: their negatives (a clarified idiom, a story set up two turns back) are not single messages' negatives."""
+    own: their negatives (a clarified idiom, a story set up two turns back) are not single messages' negatives.
+
+    Inference is a sum of weight rows in numpy, not torch: the server screens in worker threads while the chat
+    model generates, and torch calls from those threads would share the generation's thread pools."""
 
     def __init__(self, weight: Any, bias: Any, thresholds: Thresholds, card: dict[str, Any],
                  conversation_thresholds: Thresholds | None = None):
-        import torch
+        import numpy as np
 
-        self._torch = torch
-        self.bag = torch.nn.EmbeddingBag.from_pretrained(weight.float(), mode="sum", freeze=True)
-        self.bias = bias.float()
+        self.weight = np.asarray(weight, dtype=np.float32)
+        self.bias = np.asarray(bias, dtype=np.float32)
         self.thresholds = thresholds
         self.conversation_thresholds = conversation_thresholds or thresholds
         self.card = card
@@ -98,21 +100,24 @@ class Classifier:
         return self.scores([hashed(features(n, s)) for n, s in items])
 
     def scores(self, rows: Sequence[Sequence[int]]) -> list[dict[str, float]]:
-        """Probabilities for rows of hashed feature ids."""
-        torch = self._torch
-        idx, offsets, weights = bag_inputs(rows)
-        with torch.no_grad():
-            p = torch.softmax(self.bag(idx, offsets, per_sample_weights=weights) + self.bias, -1)
-        return [dict(zip(CLASSES, row.tolist())) for row in p]
+        """Probabilities for rows of hashed feature ids (the training's EmbeddingBag sum, 1/sqrt(n) weighted)."""
+        import numpy as np
+
+        out = []
+        for ids in rows:
+            logits = self.weight[np.asarray(ids)].sum(axis=0) * len(ids) ** -0.5 + self.bias
+            e = np.exp(logits - logits.max())
+            out.append(dict(zip(CLASSES, (e / e.sum()).tolist())))
+        return out
 
     def save(self, directory: Path) -> None:
-        from safetensors.torch import save_file
+        import numpy as np
+        from safetensors.numpy import save_file
 
-        torch = self._torch
         directory.mkdir(parents=True, exist_ok=True)
-        rows = torch.nonzero(self.bag.weight.abs().sum(-1)).flatten().to(torch.int32)
-        save_file({"rows": rows, "weight": self.bag.weight[rows.long()].half().contiguous(),
-                   "bias": self.bias.half()}, str(directory / MODEL_FILE))
+        rows = np.nonzero(np.abs(self.weight).sum(-1))[0].astype(np.int32)
+        save_file({"rows": rows, "weight": self.weight[rows].astype(np.float16),
+                   "bias": self.bias.astype(np.float16)}, str(directory / MODEL_FILE))
         (directory / CARD_FILE).write_text(json.dumps(self.card, indent=2) + "\n", encoding="utf-8")
 
 
@@ -132,8 +137,8 @@ def bag_inputs(rows: Sequence[Sequence[int]]) -> tuple[Any, Any, Any]:
 
 def load(directory: str | Path = CLASSIFIER_DIR) -> Classifier:
     """Load a trained classifier; a missing or damaged file is an error naming it."""
-    import torch
-    from safetensors.torch import load_file
+    import numpy as np
+    from safetensors.numpy import load_file
 
     directory = Path(directory)
     model, card_file = directory / MODEL_FILE, directory / CARD_FILE
@@ -151,8 +156,8 @@ def load(directory: str | Path = CLASSIFIER_DIR) -> Classifier:
     if card.get("buckets") != BUCKETS or card.get("classes") != list(CLASSES):
         raise EaiError(f"{display_path(card_file)}: trained with other features (buckets, classes) than this "
                        "code uses; train it again with `eai safety train`")
-    weight = torch.zeros(BUCKETS, len(CLASSES))
-    weight[tensors["rows"].long()] = tensors["weight"].float()
+    weight = np.zeros((BUCKETS, len(CLASSES)), dtype=np.float32)
+    weight[tensors["rows"]] = tensors["weight"].astype(np.float32)
     return Classifier(weight, tensors["bias"], thresholds, card, conversations)
 
 

@@ -91,7 +91,7 @@ def fit(rows: Sequence[Row], *, epochs: int = EPOCHS) -> clf.Classifier:
         loss = torch.nn.functional.cross_entropy(logits, labels) + WEIGHT_DECAY * (bag.weight ** 2).sum()
         loss.backward()
         opt.step()
-    return clf.Classifier(bag.weight.detach(), bias.detach(), clf.Thresholds(0.6, 0.4, 0.4, 0.3), {})
+    return clf.Classifier(bag.weight.detach().numpy(), bias.detach().numpy(), clf.Thresholds(0.6, 0.4, 0.4, 0.3), {})
 
 
 def out_of_group(rows: Sequence[Row], progress: Callable[[str], None] = print) -> list[dict[str, float]]:
