@@ -20,6 +20,7 @@ from eai_recipes.safety.classifier import shipped as learned_layer
 from eai_recipes.safety.evaluate import (
     ALL_FILES,
     BLIND_FILES,
+    CONVERSATION_GOALS,
     CONVERSATIONS_FILE,
     FRESH_3_FILE,
     FRESH_FILE,
@@ -27,7 +28,7 @@ from eai_recipes.safety.evaluate import (
     HELDOUT_FILE,
     IDIOM_FPR_GOAL,
     LABELLED_FILE,
-    RECALL_GOAL,
+    MESSAGE_GOALS,
     UNSEEN_FILES,
     Evaluation,
     LabelledExample,
@@ -60,8 +61,9 @@ from eai_recipes.safety.screen import (
 )
 
 __all__ = [
-    "ALL_FILES", "BLIND_FILES", "CATEGORIES", "CONVERSATIONS_FILE", "CRISIS_DIR", "FRESH_3_FILE", "FRESH_FILE",
-    "HARD_NEGATIVES_FILE", "HELDOUT_FILE", "IDIOM_FPR_GOAL", "LABELLED_FILE", "LEVELS", "RECALL_GOAL",
+    "ALL_FILES", "BLIND_FILES", "CATEGORIES", "CONVERSATION_GOALS", "CONVERSATIONS_FILE", "CRISIS_DIR",
+    "FRESH_3_FILE", "FRESH_FILE",
+    "HARD_NEGATIVES_FILE", "HELDOUT_FILE", "IDIOM_FPR_GOAL", "LABELLED_FILE", "LEVELS", "MESSAGE_GOALS",
     "RESOURCES_FILE", "UNSEEN_FILES", "Evaluation", "LabelledExample", "Screening", "concern_footer",
     "crisis_lines_summary",
     "crisis_reply", "evaluate", "format_evaluation", "format_resources", "learned_layer", "load_labelled",

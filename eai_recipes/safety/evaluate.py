@@ -31,8 +31,22 @@ UNSEEN_FILES = tuple(sorted((CRISIS_DIR / "unseen").glob("*.jsonl")))
 ALL_FILES = (LABELLED_FILE, HELDOUT_FILE, FRESH_FILE, FRESH_3_FILE, HARD_NEGATIVES_FILE, CONVERSATIONS_FILE,
              *BLIND_FILES, *UNSEEN_FILES)
 
-# Goals from issue 6 (crisis level): `eai safety evaluate --check` holds a set to them.
-RECALL_GOAL = 0.95
+
+
+@dataclass(frozen=True)
+class Goals:
+    """What a set's figures should reach (`eai safety evaluate --check` holds a set to them). They are goals on
+    wording the screen never saw (the blind rounds); a set it was trained on meets them without proving much."""
+
+    crisis_recall: float  # crisis examples found at the crisis level, at least
+    crisis_fp: float  # other examples at the crisis level, at most
+    any_recall: float | None = None  # crisis examples found at crisis or concern, at least
+    marked: float | None = None  # other examples at crisis or concern, at most
+
+
+# Issue 9's "done when": single messages, and whole conversations.
+MESSAGE_GOALS = Goals(crisis_recall=0.90, crisis_fp=0.05, any_recall=0.97, marked=0.15)
+CONVERSATION_GOALS = Goals(crisis_recall=0.90, crisis_fp=0.10)
 IDIOM_FPR_GOAL = 0.10
 
 
@@ -119,10 +133,27 @@ class Evaluation:
     concerns: list[LabelledExample] = field(default_factory=list)  # crisis examples found only as a concern
     conversations: bool = False
 
+    @property
+    def goals(self) -> Goals:
+        return CONVERSATION_GOALS if self.conversations else MESSAGE_GOALS
+
+    def shortfalls(self) -> list[str]:
+        """The goals this set misses, each with its figure (an empty list: all met; a rate with no examples to
+        measure it on is not a shortfall)."""
+        g, out = self.goals, []
+        for name, value, goal, at_least in (("crisis-level recall", self.recall, g.crisis_recall, True),
+                                            ("crisis-level false positives", self.fpr, g.crisis_fp, False),
+                                            ("crisis-or-concern recall", self.any_recall, g.any_recall, True),
+                                            ("others marked", self.marked_rate, g.marked, False),
+                                            ("idiom false positives", self.idiom_fpr, IDIOM_FPR_GOAL, False)):
+            if goal is None or value is None or value != value:  # (NaN: nothing to measure it on)
+                continue
+            if (value < goal) if at_least else (value > goal):
+                out.append(f"{name} {value:.3f} {'<' if at_least else '>'} {goal:.2f}")
+        return out
+
     def meets_goals(self) -> bool:
-        return (self.n_crisis == 0 or self.recall >= RECALL_GOAL) and (
-            self.idiom_fpr is None or self.idiom_fpr <= IDIOM_FPR_GOAL
-        )
+        return not self.shortfalls()
 
     def counts(self) -> dict[str, str]:
         def show(rate: float, n: int) -> str:
@@ -141,6 +172,7 @@ class Evaluation:
             "recall": self.recall, "false_positive_rate": self.fpr, "crisis_or_concern_recall": self.any_recall,
             "marked_rate": self.marked_rate, "idiom_false_positive_rate": self.idiom_fpr,
             "n_idioms": self.n_idioms, "by_kind": self.by_kind, "meets_goals": self.meets_goals(),
+            "shortfalls": self.shortfalls(),
             "conversations": self.conversations, "misses": rows(self.misses),
             "false_alarms": rows(self.false_alarms), "concerns": rows(self.concerns),
         }
@@ -189,13 +221,17 @@ def evaluate(path: str | Path, judge: Callable[[LabelledExample], Screening] = s
 
 def format_evaluation(ev: Evaluation, *, texts: bool = True) -> str:
     unit = "conversations" if ev.conversations else "messages"
-    c = ev.counts()
+    c, g = ev.counts(), ev.goals
+
+    def goal(value: float | None, sign: str) -> str:
+        return f"  (goal {sign} {value:.2f})" if value is not None else ""
+
     lines = [
         f"{ev.file}: {ev.n} {unit} ({ev.n_crisis} crisis, {ev.n - ev.n_crisis} not crisis)",
-        f"  crisis level: recall          {c['crisis_recall']}  (goal >= {RECALL_GOAL:.2f})",
-        f"  crisis level: false positives {c['crisis_fp']}",
-        f"  crisis or concern: recall     {c['any_recall']}",
-        f"  crisis or concern: others marked {c['marked']}",
+        f"  crisis level: recall          {c['crisis_recall']}{goal(g.crisis_recall, '>=')}",
+        f"  crisis level: false positives {c['crisis_fp']}{goal(g.crisis_fp, '<=')}",
+        f"  crisis or concern: recall     {c['any_recall']}{goal(g.any_recall, '>=')}",
+        f"  crisis or concern: others marked {c['marked']}{goal(g.marked, '<=')}",
         (f"  false-positive rate, idioms {ev.idiom_fpr:.3f}  (goal <= {IDIOM_FPR_GOAL:.2f}, {ev.n_idioms} idioms)"
          if ev.idiom_fpr is not None else "  false-positive rate, idioms n/a (no kind=idiom lines)"),
         "  by kind (crisis / concern / n):",
@@ -212,7 +248,7 @@ def format_evaluation(ev: Evaluation, *, texts: bool = True) -> str:
     lines += [show(e) for e in ev.misses]
     lines.append(f"  false alarms (crisis level, not crisis): {len(ev.false_alarms)}")
     lines += [show(e) for e in ev.false_alarms]
-    lines.append(f"  goals {'met' if ev.meets_goals() else 'NOT met'}")
+    lines.append("  goals met" if ev.meets_goals() else f"  goals NOT met: {'; '.join(ev.shortfalls())}")
     return "\n".join(lines)
 
 

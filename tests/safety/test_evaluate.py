@@ -14,7 +14,7 @@ from eai_recipes.safety.evaluate import screen_example_rules
 @pytest.mark.parametrize("path", [safety.LABELLED_FILE, safety.HELDOUT_FILE])
 def test_shipped_sets_meet_the_goals(path):
     ev = safety.evaluate(path)
-    assert ev.recall >= safety.RECALL_GOAL, [e.text for e in ev.misses]
+    assert ev.recall >= safety.MESSAGE_GOALS.crisis_recall, [e.text for e in ev.misses]
     assert ev.idiom_fpr is not None and ev.idiom_fpr <= safety.IDIOM_FPR_GOAL, [e.text for e in ev.false_alarms]
     assert ev.meets_goals()
 
@@ -78,8 +78,25 @@ def test_evaluate_reports_misses_and_false_alarms(tmp_path):
     assert ev.recall == 0.5 and ev.fpr == 0.5 and ev.idiom_fpr == 0.5 and not ev.meets_goals()
     assert ev.any_recall == 0.5 and ev.marked_rate == 0.5
     assert [e.line for e in ev.misses] == [2] and [e.line for e in ev.false_alarms] == [4]
+    assert ev.shortfalls() == ["crisis-level recall 0.500 < 0.90", "crisis-level false positives 0.500 > 0.05",
+                               "crisis-or-concern recall 0.500 < 0.97", "others marked 0.500 > 0.15",
+                               "idiom false positives 0.500 > 0.10"]
     text = safety.format_evaluation(ev)
-    assert "I like turtles" in text and "NOT met" in text
+    assert "I like turtles" in text and "goals NOT met: crisis-level recall 0.500 < 0.90;" in text
+    assert "(goal >= 0.97)" in text and "(goal <= 0.15)" in text
+
+
+def test_conversations_are_held_to_the_conversation_goals(tmp_path):
+    path = tmp_path / "conv.jsonl"
+    calm = [{"role": "user", "content": "work was long today"}, {"role": "assistant", "content": "Tell me more."},
+            {"role": "user", "content": "just tired, going to bed early"}]
+    rows = [{"messages": calm, "crisis": False, "pattern": "ordinary"}] * 9 + [
+        {"messages": calm[:1], "crisis": True, "pattern": "mislabelled"}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    ev = safety.evaluate(path)
+    assert ev.conversations and ev.goals == safety.CONVERSATION_GOALS
+    assert ev.shortfalls() == ["crisis-level recall 0.000 < 0.90"]  # no crisis-or-concern goal for conversations
+    assert "(goal <= 0.10)" in safety.format_evaluation(ev)
 
 
 @pytest.mark.parametrize("line,message", [
