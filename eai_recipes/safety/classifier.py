@@ -24,7 +24,7 @@ import functools
 import json
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,9 +54,28 @@ def features(norm: str, signals: Sequence[str] = ()) -> list[str]:
     return out + [f"s:{s}" for s in signals] * SIGNAL_REPEAT
 
 
-def hashed(feats: Sequence[str]) -> list[int]:
+def hashed(feats: Iterable[str]) -> list[int]:
     """Bucket ids; CRC-32 because Python's own `hash` of a str changes from one process to the next."""
     return [zlib.crc32(f.encode()) % BUCKETS for f in feats] or [0]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _word_ids(word: str) -> tuple[int, tuple[int, ...]]:
+    """A word's own bucket ids (the word; its character n-grams), hashed once: words repeat across messages and
+    across a conversation's turns, which are read alone and together."""
+    padded = f" {word} "
+    grams = (f"c:{padded[i:i + k]}" for k in (3, 4, 5) for i in range(max(1, len(padded) - k + 1)))
+    return hashed([f"w:{word}"])[0], tuple(hashed(grams))
+
+
+def feature_ids(norm: str, signals: Sequence[str] = ()) -> list[int]:
+    """`hashed(features(norm, signals))`, the same ids in the same order, faster."""
+    words = _WORD.findall(norm)
+    own = [_word_ids(w) for w in words]
+    ids = [w for w, _ in own] + hashed(f"b:{a} {b}" for a, b in zip(words, words[1:]))[:max(len(words) - 1, 0)]
+    ids += [i for _, grams in own for i in grams]
+    ids += hashed(f"s:{s}" for s in signals)[:len(signals)] * SIGNAL_REPEAT
+    return ids or [0]
 
 
 @dataclass(frozen=True)
@@ -97,7 +116,7 @@ class Classifier:
         return self.batch([(norm, signals)])[0]
 
     def batch(self, items: Sequence[tuple[str, Sequence[str]]]) -> list[dict[str, float]]:
-        return self.scores([hashed(features(n, s)) for n, s in items])
+        return self.scores([feature_ids(n, s) for n, s in items])
 
     def scores(self, rows: Sequence[Sequence[int]]) -> list[dict[str, float]]:
         """Probabilities for rows of hashed feature ids (the training's EmbeddingBag sum, 1/sqrt(n) weighted)."""

@@ -58,7 +58,7 @@ class Row:
     @functools.cached_property
     def ids(self) -> list[int]:
         """Hashed features, computed once for all the folds."""
-        return clf.hashed(clf.features(self.norm, self.signals))
+        return clf.feature_ids(self.norm, self.signals)
 
 
 def rows_of(path: Path) -> list[Row]:

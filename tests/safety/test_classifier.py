@@ -36,6 +36,14 @@ def test_card_thresholds_are_the_ones_the_model_uses():
     assert 0 <= t.rule_concern <= t.keep and t.concern <= t.crisis <= 1
 
 
+@pytest.mark.parametrize("text, signals", [("i have the pills saved up and i am done", ["weak:means", "L:concern"]),
+                                          ("", []), ("!!", ["L:none"]), ("me me me", []), ("a", [])])
+def test_feature_ids_are_the_hashed_features(text, signals):
+    """The fast path (each word's ids cached) gives the ids of the readable one, in the same order."""
+    for _ in range(2):  # the second time from the cache
+        assert classifier.feature_ids(text, signals) == classifier.hashed(classifier.features(text, signals))
+
+
 def _write(path: Path, rows: list[dict]) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return path
