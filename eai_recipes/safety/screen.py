@@ -268,13 +268,36 @@ def screen(text: str, *, model: classifier.Classifier | str | None = SHIPPED) ->
     return _screen_messages([text], m)[0] if m is not None else screen_rules(text)
 
 
+@dataclass(frozen=True)
+class MessageInput:
+    """One message as both layers read it: the rules' verdict, and what the learned layer reads."""
+
+    rule: Screening
+    norm: str
+    signals: tuple[str, ...]
+    empty: bool
+
+
+def message_inputs(texts: Iterable[str]) -> list[MessageInput]:
+    """Each message's rule verdict and learned-layer input, from one rule analysis per message."""
+    out = []
+    for text in texts:
+        norm = normalise(text)
+        turn = _analyse(text, norm=norm)
+        rule = _verdict(turn)
+        out.append(MessageInput(rule, norm, tuple(_signals(turn, rule)), turn.empty))
+    return out
+
+
+def message_verdict(read: MessageInput, p: Mapping[str, float], t: classifier.Thresholds) -> Screening:
+    return read.rule if read.empty else combine(read.rule, p, t)
+
+
 def _screen_messages(texts: list[str], m: classifier.Classifier) -> list[Screening]:
-    """Several messages through both layers, with one rule analysis each and one batched model call."""
-    norms = [normalise(t) for t in texts]
-    turns = [_analyse(t, norm=n) for t, n in zip(texts, norms)]
-    rule = [_verdict(turn) for turn in turns]
-    probs = m.batch([(n, _signals(turn, r)) for n, turn, r in zip(norms, turns, rule)])
-    return [r if turn.empty else combine(r, p, m.thresholds) for r, turn, p in zip(rule, turns, probs)]
+    """Several messages through both layers, with one batched model call."""
+    reads = message_inputs(texts)
+    probs = m.batch([(r.norm, r.signals) for r in reads])
+    return [message_verdict(r, p, m.thresholds) for r, p in zip(reads, probs)]
 
 
 def conversation_input(messages: Iterable[Mapping | object],
@@ -292,36 +315,74 @@ def conversation_input(messages: Iterable[Mapping | object],
         f"last:{s}" for s in rule_signals(texts[-1])]
 
 
+@dataclass(frozen=True)
+class ConversationInput:
+    """A conversation as both layers read it: the rules' verdict on it, each recent user turn read alone (the
+    latest last), what the learned layer reads of the turns together (None for a single user turn), and
+    whether a later turn clarifies an earlier one."""
+
+    rule: Screening
+    turns: list[MessageInput]
+    whole: tuple[str, list[str]] | None
+    clarified: bool
+
+
+def conversation_inputs(messages: Iterable[Mapping | object]) -> ConversationInput:
+    messages = list(messages)
+    rule = screen_conversation_rules(messages)
+    texts = [text for role, text in map(_content, messages) if role == "user"]
+    return ConversationInput(rule, message_inputs(texts[-RECENT_TURNS:]), conversation_input(messages, rule),
+                             any(rules.CLARIFY.search(normalise(t)) for t in texts[1:]))
+
+
+def decide_conversation(read: ConversationInput, turn_probs: list[Mapping[str, float]],
+                        whole_p: Mapping[str, float] | None, message_t: classifier.Thresholds,
+                        conversation_t: classifier.Thresholds) -> Screening:
+    """The verdict on a conversation from its inputs and the learned layer's probabilities (each turn read
+    alone, and the turns together); `eai safety train` chooses thresholds on this same function.
+
+    Each recent turn gets the verdict it would get as the latest message, and a crisis in an earlier one stays
+    active unless a later turn clarifies it (or the rules read the conversation as past and recovered: their
+    own verdict then has no crisis either). A crisis found in one turn read alone is held at concern when the
+    model reading the turns together gives P(crisis) below `conversation_t.settled` (a story set up two turns
+    back, an idiom explained since): the person still gets the resources under the answer."""
+    verdicts = [message_verdict(r, p, message_t) for r, p in zip(read.turns, turn_probs)]
+    if whole_p is None:
+        return verdicts[-1]
+    risk = 1.0 - whole_p["none"]
+
+    def settle(s: Screening) -> Screening:
+        if s.level != "crisis" or risk >= conversation_t.settled:
+            return s
+        return Screening.make("concern", s.category, f"{s.reason}; held at concern: the turns read together give "
+                              f"P(crisis) {risk:.2f} (< {conversation_t.settled:.2f})", earlier=s.earlier)
+
+    candidates = [settle(verdicts[-1]), combine(read.rule, whole_p, conversation_t)]
+    if read.rule.level == "crisis" or not read.clarified:
+        worst = max(verdicts[:-1], key=lambda s: _RANK[s.level])
+        if worst.level == "crisis" and read.rule.level != "none":
+            candidates.append(settle(Screening.make("crisis", worst.category,
+                                                    f"disclosed in an earlier turn: {worst.reason}", earlier=True)))
+    return max(candidates, key=lambda s: _RANK[s.level])
+
+
 def screen_conversation(messages: Iterable[Mapping | object], *,
                         model: classifier.Classifier | str | None = SHIPPED) -> Screening:
     """Screen a conversation (user and assistant messages, oldest first): the verdict for its latest turn.
 
-    The rules judge it turn by turn (`screen_conversation_rules`); the learned layer reads the recent user turns
-    together; each earlier turn is also screened as if it were the latest. The highest of these verdicts is the
-    answer. A crisis found in an earlier turn only is marked `earlier` (the server then lets the model answer,
-    with the resources in the answer's text).
+    The rules judge it turn by turn (`screen_conversation_rules`); the learned layer reads each recent user turn
+    alone and the turns together, in one batched call; `decide_conversation` weighs them.
     """
-    messages = list(messages)
-    rule = screen_conversation_rules(messages)
     m = _model(model)
-    texts = [text for role, text in map(_content, messages) if role == "user"]
-    if m is None or not texts:
-        return rule
-    verdicts = _screen_messages(texts[-RECENT_TURNS:], m)
-    last = verdicts[-1]
-    read = conversation_input(messages, rule)
-    if read is None:
-        return last
-    candidates = [last, combine(rule, m.probabilities(*read), m.conversation_thresholds)]
-    # An earlier turn gets the verdict it would get as the latest one, and a crisis there stays active, unless
-    # a later turn clarifies it or the rules read the conversation as past and recovered (their own verdict
-    # then has no crisis either).
-    if rule.level == "crisis" or not any(rules.CLARIFY.search(normalise(t)) for t in texts[1:]):
-        worst = max(verdicts[:-1], key=lambda s: _RANK[s.level])
-        if worst.level == "crisis" and rule.level != "none":
-            candidates.append(Screening.make("crisis", worst.category, f"disclosed in an earlier turn: {worst.reason}",
-                                             earlier=True))
-    return max(candidates, key=lambda s: _RANK[s.level])
+    if m is None:
+        return screen_conversation_rules(messages)
+    read = conversation_inputs(messages)
+    if not read.turns:
+        return read.rule
+    items = [(r.norm, r.signals) for r in read.turns] + ([read.whole] if read.whole else [])
+    probs = m.batch(items)
+    return decide_conversation(read, probs[:len(read.turns)], probs[len(read.turns)] if read.whole else None,
+                               m.thresholds, m.conversation_thresholds)
 
 
 # ------------------------------------------------------------------------------------ the model's answer

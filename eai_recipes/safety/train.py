@@ -8,6 +8,7 @@ model on its own training sets are not estimates of anything and are not reporte
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
@@ -18,21 +19,21 @@ from pathlib import Path
 
 from eai_recipes.safety import classifier as clf
 from eai_recipes.safety.evaluate import load_labelled
-from eai_recipes.safety.normalise import normalise
 from eai_recipes.safety.resources import CRISIS_DIR, display_path
 from eai_recipes.safety.screen import (
+    ConversationInput,
     Screening,
     combine,
-    conversation_input,
-    rule_signals,
-    screen_conversation_rules,
-    screen_rules,
+    conversation_inputs,
+    decide_conversation,
+    message_inputs,
 )
 
 # The budgets the thresholds are chosen under, a little inside the issue's goals (<= 0.05 false positives at
 # the crisis level, <= 0.15 others marked by crisis or concern) so that a new writer's set has some room.
 CRISIS_FP_BUDGET = 0.04
 MARKED_BUDGET = 0.12
+CONVERSATION_FP_BUDGET = 0.08  # (goal: <= 0.10 at the crisis level)
 EPOCHS = 120
 LEARNING_RATE = 0.05
 WEIGHT_DECAY = 1e-5
@@ -50,15 +51,22 @@ def training_files(root: Path = CRISIS_DIR) -> list[Path]:
 @dataclass
 class Row:
     norm: str
-    signals: list[str]
+    signals: Sequence[str]
     label: int  # index in clf.CLASSES
     group: str
     rule: Screening
+    conversation: ConversationInput | None = None  # a conversation of two or more user turns
 
     @functools.cached_property
     def ids(self) -> list[int]:
         """Hashed features, computed once for all the folds."""
         return clf.feature_ids(self.norm, self.signals)
+
+    @functools.cached_property
+    def turn_ids(self) -> list[list[int]]:
+        """A conversation's recent user turns, each read alone (hashed features)."""
+        turns = self.conversation.turns if self.conversation else []
+        return [clf.feature_ids(t.norm, t.signals) for t in turns]
 
 
 def rows_of(path: Path) -> list[Row]:
@@ -66,11 +74,12 @@ def rows_of(path: Path) -> list[Row]:
     out = []
     for ex in load_labelled(path):
         label = clf.CLASSES.index(ex.category) if ex.crisis and ex.category in clf.CLASSES else int(ex.crisis)
-        if ex.messages is not None and (read := conversation_input(ex.messages)) is not None:
-            out.append(Row(read[0], read[1], label, path.stem, screen_conversation_rules(ex.messages)))
+        read = conversation_inputs(ex.messages) if ex.messages is not None else None
+        if read is not None and read.whole is not None:
+            out.append(Row(read.whole[0], read.whole[1], label, path.stem, read.rule, read))
         else:
-            text = ex.text if ex.messages is None else ex.messages[-1]["content"]
-            out.append(Row(normalise(text), rule_signals(text), label, path.stem, screen_rules(text)))
+            one = message_inputs([ex.text if ex.messages is None else ex.messages[-1]["content"]])[0]
+            out.append(Row(one.norm, one.signals, label, path.stem, one.rule))
     return out
 
 
@@ -94,27 +103,37 @@ def fit(rows: Sequence[Row], *, epochs: int = EPOCHS) -> clf.Classifier:
     return clf.Classifier(bag.weight.detach().numpy(), bias.detach().numpy(), clf.Thresholds(0.6, 0.4, 0.4, 0.3), {})
 
 
-def out_of_group(rows: Sequence[Row], progress: Callable[[str], None] = print) -> list[dict[str, float]]:
-    """Each row's probabilities from a model that never saw its set: the sets are dealt into `FOLDS` folds
-    (whole sets, never split), and each fold is scored by a model trained on the others."""
+Probs = dict[str, float]
+
+
+def out_of_group(rows: Sequence[Row], progress: Callable[[str], None] = print
+                 ) -> tuple[list[Probs], list[list[Probs]]]:
+    """Each row's probabilities from a model that never saw its set, and for a conversation those of each of its
+    recent user turns read alone: the sets are dealt into `FOLDS` folds (whole sets, never split), and each fold
+    is scored by a model trained on the others."""
     groups = sorted({r.group for r in rows})
     fold_of = {g: i % FOLDS for i, g in enumerate(groups)}
     folds = sorted(set(fold_of.values()))
-    probs: list[dict[str, float] | None] = [None] * len(rows)
+    probs: list[Probs | None] = [None] * len(rows)
+    turn_probs: list[list[Probs]] = [[] for _ in rows]
     for n, fold in enumerate(folds, 1):
         started = time.monotonic()
         model = fit([r for r in rows if fold_of[r.group] != fold])
         held = [i for i, r in enumerate(rows) if fold_of[r.group] == fold]
         for i, p in zip(held, model.scores([rows[i].ids for i in held])):
             probs[i] = p
+        for i in held:
+            turn_probs[i] = model.scores(rows[i].turn_ids) if rows[i].turn_ids else []
         names = sorted(g for g in groups if fold_of[g] == fold)
         progress(f"  cross-validation {n}/{len(folds)}: {len(held)} rows of {len(names)} sets held out "
                  f"({', '.join(names[:3])}{' ...' if len(names) > 3 else ''}; {time.monotonic() - started:.1f} s)")
-    return probs  # type: ignore[return-value]
+    return probs, turn_probs  # type: ignore[return-value]
 
 
-def figures(rows: Sequence[Row], probs: Sequence[dict[str, float]], t: clf.Thresholds) -> dict[str, float | int]:
-    levels = [combine(r.rule, p, t).level for r, p in zip(rows, probs)]
+def figures(rows: Sequence[Row], probs: Sequence[Probs], t: clf.Thresholds,
+            levels: Sequence[str] | None = None) -> dict[str, float | int]:
+    """Recall and false positives per level: of the rules and the model combined by `t`, or of `levels`."""
+    levels = [combine(r.rule, p, t).level for r, p in zip(rows, probs)] if levels is None else levels
     pos = [lv for r, lv in zip(rows, levels) if r.label]
     neg = [lv for r, lv in zip(rows, levels) if not r.label]
 
@@ -150,6 +169,29 @@ def choose_thresholds(rows: Sequence[Row], probs: Sequence[dict[str, float]]) ->
     return both or crisis
 
 
+def levels_of(rows: Sequence[Row], probs: Sequence[Probs], turn_probs: Sequence[Sequence[Probs]],
+              message_t: clf.Thresholds, conversation_t: clf.Thresholds) -> list[str]:
+    """Each row's level as the screen decides it: a message by `combine`, a conversation by
+    `screen.decide_conversation` (its turns read alone and together)."""
+    return [decide_conversation(r.conversation, list(tp), p, message_t, conversation_t).level if r.conversation
+            else combine(r.rule, p, message_t).level for r, p, tp in zip(rows, probs, turn_probs)]
+
+
+def choose_settled(rows: Sequence[Row], probs: Sequence[Probs], turn_probs: Sequence[Sequence[Probs]],
+                   message_t: clf.Thresholds, conversation_t: clf.Thresholds) -> clf.Thresholds:
+    """`conversation_t` with the `settled` level that gives conversations, decided as the screen decides them,
+    the highest crisis recall at <= CONVERSATION_FP_BUDGET false positives; 0 (no crisis held at concern)
+    when no level keeps within the budget."""
+    found = None
+    for level in (0.0, *_GRID):
+        t = dataclasses.replace(conversation_t, settled=level)
+        f = figures(rows, probs, t, levels_of(rows, probs, turn_probs, message_t, t))
+        if f["crisis_false_positives"] <= CONVERSATION_FP_BUDGET and (
+                found is None or (f["crisis_recall"], -f["crisis_false_positives"]) > found[0]):
+            found = ((f["crisis_recall"], -f["crisis_false_positives"]), t)
+    return found[1] if found else conversation_t
+
+
 def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -162,24 +204,32 @@ def train(files: Sequence[Path], out: Path, *, cross_validate: bool = True,
     for path in files:
         rows += rows_of(path)
     progress(f"training the crisis classifier on {len(rows)} rows from {len(files)} sets")
-    conv = [r.signals[:1] == ["conv"] for r in rows]
+    conv = [r.conversation is not None for r in rows]
     thresholds = conversation_thresholds = clf.Thresholds(0.6, 0.4, 0.4, 0.3)
     per_group: dict[str, dict] = {}
     pooled: dict[str, dict] = {}
     if cross_validate and len({r.group for r in rows}) > 1:
-        probs = out_of_group(rows, progress)
+        probs, turn_probs = out_of_group(rows, progress)
         chosen = {}
         for name, want in (("messages", False), ("conversations", True)):
             part = [(r, p) for r, p, c in zip(rows, probs, conv) if c == want]
             if part:
                 chosen[name] = choose_thresholds([r for r, _ in part], [p for _, p in part])
-                pooled[name] = figures([r for r, _ in part], [p for _, p in part], chosen[name])
         thresholds = chosen.get("messages", thresholds)
         conversation_thresholds = chosen.get("conversations", thresholds)
+        if any(conv):
+            held = [i for i, c in enumerate(conv) if c]
+            conversation_thresholds = choose_settled([rows[i] for i in held], [probs[i] for i in held],
+                                                     [turn_probs[i] for i in held], thresholds,
+                                                     conversation_thresholds)
+        levels = levels_of(rows, probs, turn_probs, thresholds, conversation_thresholds)
+        for name, want in (("messages", False), ("conversations", True)):
+            part = [i for i, c in enumerate(conv) if c == want]
+            if part:
+                pooled[name] = figures([rows[i] for i in part], [], thresholds, [levels[i] for i in part])
         for g in sorted({r.group for r in rows}):
-            part = [(r, p, c) for r, p, c in zip(rows, probs, conv) if r.group == g]
-            t = conversation_thresholds if part[0][2] else thresholds
-            per_group[g] = figures([r for r, _, _ in part], [p for _, p, _ in part], t)
+            part = [i for i, r in enumerate(rows) if r.group == g]
+            per_group[g] = figures([rows[i] for i in part], [], thresholds, [levels[i] for i in part])
     model = fit(rows)
     model.thresholds, model.conversation_thresholds = thresholds, conversation_thresholds
     model.card = {
@@ -190,7 +240,8 @@ def train(files: Sequence[Path], out: Path, *, cross_validate: bool = True,
         "classes": list(clf.CLASSES), "buckets": clf.BUCKETS,
         "epochs": EPOCHS, "learning_rate": LEARNING_RATE, "weight_decay": WEIGHT_DECAY,
         "thresholds": vars(thresholds), "conversation_thresholds": vars(conversation_thresholds),
-        "budgets": {"crisis_false_positives": CRISIS_FP_BUDGET, "others_marked": MARKED_BUDGET},
+        "budgets": {"crisis_false_positives": CRISIS_FP_BUDGET, "others_marked": MARKED_BUDGET,
+                    "conversations_crisis_false_positives": CONVERSATION_FP_BUDGET},
         "training_sets": [{"file": display_path(p), "sha256": file_sha256(p)} for p in files],
         "rows": {c: sum(r.label == i for r in rows) for i, c in enumerate(clf.CLASSES)},
         "out_of_group": {"pooled": pooled, "per_set": per_group},

@@ -3,6 +3,7 @@ cross-validation), damaged models are clear errors, and the rules and the model 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -159,3 +160,27 @@ def test_textbook_crises_stay_crises_with_the_learned_layer():
                  "I keep cutting myself and I can't stop", "I'm going to stab my brother when he gets home"):
         assert screen(text).crisis, (text, screen(text))
     assert safety.screen("").level == "none"
+
+
+def test_a_crisis_in_one_turn_is_held_at_concern_when_the_turns_together_are_settled():
+    """`settled`: a crisis found in one turn read alone (earlier or latest) is held at concern when the model
+    reading the recent turns together scores the conversation below it; above, an earlier crisis stays active."""
+    from eai_recipes.safety.screen import conversation_inputs, decide_conversation
+
+    earlier = [{"role": "user", "content": "I want to kill myself, I have decided"},
+               {"role": "assistant", "content": "I'm here."}, {"role": "user", "content": "what film should I watch"}]
+    latest = [{"role": "user", "content": "what film should I watch"}, {"role": "assistant", "content": "Any mood?"},
+              {"role": "user", "content": "I want to kill myself, I have decided"}]
+    tc = classifier.Thresholds(0.7, 0.4, 0.5, 0.2, settled=0.3)
+    for messages, turn_risks, was_earlier in ((earlier, (0.9, 0.01), True), (latest, (0.01, 0.9), False)):
+        read = conversation_inputs(messages)
+        assert read.rule.level == "crisis" and len(read.turns) == 2 and read.whole is not None
+        turns = [_p(r) for r in turn_risks]
+        active = decide_conversation(read, turns, _p(0.35, "suicide"), T, tc)
+        assert active.level == "crisis" and active.earlier is was_earlier
+        held = decide_conversation(read, turns, _p(0.1, "suicide"), T, tc)
+        assert held.level == "concern" and held.category == "suicide" and held.earlier is was_earlier
+        assert "held at concern: the turns read together give P(crisis) 0.10 (< 0.30)" in held.reason
+        assert decide_conversation(read, turns, _p(0.1), T, dataclasses.replace(tc, settled=0.0)).level == "crisis"
+    one = conversation_inputs(earlier[:1])
+    assert one.whole is None and decide_conversation(one, [_p(0.9)], None, T, tc).level == "crisis"
