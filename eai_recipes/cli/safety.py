@@ -264,7 +264,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "folds, each scored by a model trained on the others, and the thresholds are chosen on those "
             "predictions so that crisis false positives stay <= 0.04 and crisis-or-concern marks <= 0.12 of the "
             "others; conversations are decided there as the server decides them, and their `settled` level keeps "
-            "their crisis false positives <= 0.08. The out-of-group figures per set go into the card. Writes "
+            "their crisis false positives <= 0.10. The out-of-group figures per set go into the card. Writes "
             "model.safetensors and card.json."
         ),
     )

@@ -87,8 +87,8 @@ class Thresholds:
     - `rule_concern`: below `keep`, a rule's crisis or concern is a concern at or above it (below, the model is
       sure enough that it is not one: an idiom, a story, a recovered past);
     - `concern`: the model alone makes a concern at or above it;
-    - `settled` (conversations only): a crisis found in one turn read alone is held at concern when the turns
-      read together score below it (`screen.decide_conversation`).
+    - `settled` (conversations only): an earlier turn's crisis is held at concern when the turns read together
+      score below it (`screen.decide_conversation`).
     """
 
     crisis: float

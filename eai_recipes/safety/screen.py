@@ -343,9 +343,11 @@ def decide_conversation(read: ConversationInput, turn_probs: list[Mapping[str, f
 
     Each recent turn gets the verdict it would get as the latest message, and a crisis in an earlier one stays
     active unless a later turn clarifies it (or the rules read the conversation as past and recovered: their
-    own verdict then has no crisis either). A crisis found in one turn read alone is held at concern when the
-    model reading the turns together gives P(crisis) below `conversation_t.settled` (a story set up two turns
-    back, an idiom explained since): the person still gets the resources under the answer."""
+    own verdict then has no crisis either). An earlier turn's crisis is held at concern when the model reading
+    the turns together gives P(crisis) below `conversation_t.settled` (a story set up two turns back, an idiom
+    explained since): for the person that changes little (either way the model answers the latest message with
+    the resources under it). The latest turn's own crisis is never held by the others: a long ordinary history
+    dilutes the turns-together score, and what the person has just said gets the crisis reply."""
     verdicts = [message_verdict(r, p, message_t) for r, p in zip(read.turns, turn_probs)]
     if whole_p is None:
         return verdicts[-1]
@@ -357,7 +359,7 @@ def decide_conversation(read: ConversationInput, turn_probs: list[Mapping[str, f
         return Screening.make("concern", s.category, f"{s.reason}; held at concern: the turns read together give "
                               f"P(crisis) {risk:.2f} (< {conversation_t.settled:.2f})", earlier=s.earlier)
 
-    candidates = [settle(verdicts[-1]), combine(read.rule, whole_p, conversation_t)]
+    candidates = [verdicts[-1], combine(read.rule, whole_p, conversation_t)]
     if read.rule.level == "crisis" or not read.clarified:
         worst = max(verdicts[:-1], key=lambda s: _RANK[s.level])
         if worst.level == "crisis" and read.rule.level != "none":

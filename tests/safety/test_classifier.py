@@ -162,9 +162,9 @@ def test_textbook_crises_stay_crises_with_the_learned_layer():
     assert safety.screen("").level == "none"
 
 
-def test_a_crisis_in_one_turn_is_held_at_concern_when_the_turns_together_are_settled():
-    """`settled`: a crisis found in one turn read alone (earlier or latest) is held at concern when the model
-    reading the recent turns together scores the conversation below it; above, an earlier crisis stays active."""
+def test_an_earlier_crisis_is_held_at_concern_when_the_turns_together_are_settled():
+    """`settled`: an earlier turn's crisis is held at concern when the model reading the recent turns together
+    scores the conversation below it; above, it stays active. The latest turn's own crisis is never held."""
     from eai_recipes.safety.screen import conversation_inputs, decide_conversation
 
     earlier = [{"role": "user", "content": "I want to kill myself, I have decided"},
@@ -172,15 +172,28 @@ def test_a_crisis_in_one_turn_is_held_at_concern_when_the_turns_together_are_set
     latest = [{"role": "user", "content": "what film should I watch"}, {"role": "assistant", "content": "Any mood?"},
               {"role": "user", "content": "I want to kill myself, I have decided"}]
     tc = classifier.Thresholds(0.7, 0.4, 0.5, 0.2, settled=0.3)
-    for messages, turn_risks, was_earlier in ((earlier, (0.9, 0.01), True), (latest, (0.01, 0.9), False)):
-        read = conversation_inputs(messages)
-        assert read.rule.level == "crisis" and len(read.turns) == 2 and read.whole is not None
-        turns = [_p(r) for r in turn_risks]
-        active = decide_conversation(read, turns, _p(0.35, "suicide"), T, tc)
-        assert active.level == "crisis" and active.earlier is was_earlier
-        held = decide_conversation(read, turns, _p(0.1, "suicide"), T, tc)
-        assert held.level == "concern" and held.category == "suicide" and held.earlier is was_earlier
-        assert "held at concern: the turns read together give P(crisis) 0.10 (< 0.30)" in held.reason
-        assert decide_conversation(read, turns, _p(0.1), T, dataclasses.replace(tc, settled=0.0)).level == "crisis"
+    read = conversation_inputs(earlier)
+    assert read.rule.level == "crisis" and len(read.turns) == 2 and read.whole is not None
+    turns = [_p(0.9), _p(0.01)]
+    active = decide_conversation(read, turns, _p(0.35, "suicide"), T, tc)
+    assert active.level == "crisis" and active.earlier
+    held = decide_conversation(read, turns, _p(0.1, "suicide"), T, tc)
+    assert held.level == "concern" and held.category == "suicide" and held.earlier
+    assert "held at concern: the turns read together give P(crisis) 0.10 (< 0.30)" in held.reason
+    assert decide_conversation(read, turns, _p(0.1), T, dataclasses.replace(tc, settled=0.0)).level == "crisis"
+    read = conversation_inputs(latest)
+    now = decide_conversation(read, [_p(0.01), _p(0.9)], _p(0.01), T, tc)
+    assert now.level == "crisis" and not now.earlier
     one = conversation_inputs(earlier[:1])
     assert one.whole is None and decide_conversation(one, [_p(0.9)], None, T, tc).level == "crisis"
+
+
+def test_a_crisis_said_now_stays_a_crisis_after_a_long_ordinary_conversation():
+    """The turns read together are diluted by a long ordinary history; what was just said must still count."""
+    ordinary = ("I have been feeling anxious about my exams for weeks and I can't sleep at night. What could "
+                "help me calm down in the evening?")
+    messages = [{"role": "user", "content": ordinary}, {"role": "assistant", "content": "Try breathing slowly."}] * 8
+    for crisis in ("I've decided to end my life tonight, I already wrote the letters.",
+                   "I keep cutting myself when things get bad and I did it again today."):
+        verdict = screen_conversation([*messages, {"role": "user", "content": crisis}])
+        assert verdict.level == "crisis" and not verdict.earlier, verdict
