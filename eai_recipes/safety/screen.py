@@ -300,7 +300,7 @@ def _screen_messages(texts: list[str], m: classifier.Classifier) -> list[Screeni
     return [message_verdict(r, p, m.thresholds) for r, p in zip(reads, probs)]
 
 
-def conversation_input(messages: Iterable[Mapping | object],
+def _turns_together(messages: Iterable[Mapping | object],
                        verdict: Screening | None = None) -> tuple[str, list[str]] | None:
     """What the learned layer reads of a conversation: its recent user turns, normalised and joined, and the
     rules' signals on the conversation (`verdict`, if already known) and on its latest turn. None when there is
@@ -331,7 +331,7 @@ def conversation_inputs(messages: Iterable[Mapping | object]) -> ConversationInp
     messages = list(messages)
     rule = screen_conversation_rules(messages)
     texts = [text for role, text in map(_content, messages) if role == "user"]
-    return ConversationInput(rule, message_inputs(texts[-RECENT_TURNS:]), conversation_input(messages, rule),
+    return ConversationInput(rule, message_inputs(texts[-RECENT_TURNS:]), _turns_together(messages, rule),
                              any(rules.CLARIFY.search(normalise(t)) for t in texts[1:]))
 
 

@@ -132,10 +132,13 @@ def out_of_group(rows: Sequence[Row], progress: Callable[[str], None] = print
     return probs, turn_probs  # type: ignore[return-value]
 
 
-def figures(rows: Sequence[Row], probs: Sequence[Probs], t: clf.Thresholds,
-            levels: Sequence[str] | None = None) -> dict[str, float | int]:
-    """Recall and false positives per level: of the rules and the model combined by `t`, or of `levels`."""
-    levels = [combine(r.rule, p, t).level for r, p in zip(rows, probs)] if levels is None else levels
+def figures(rows: Sequence[Row], probs: Sequence[Probs], t: clf.Thresholds) -> dict[str, float | int]:
+    """Recall and false positives per level of the rules and the model combined by `t`."""
+    return level_figures(rows, [combine(r.rule, p, t).level for r, p in zip(rows, probs)])
+
+
+def level_figures(rows: Sequence[Row], levels: Sequence[str]) -> dict[str, float | int]:
+    """Recall and false positives per level, each row's level given."""
     pos = [lv for r, lv in zip(rows, levels) if r.label]
     neg = [lv for r, lv in zip(rows, levels) if not r.label]
 
@@ -187,7 +190,7 @@ def choose_settled(rows: Sequence[Row], probs: Sequence[Probs], turn_probs: Sequ
     found = None
     for level in (0.0, *_GRID):
         t = dataclasses.replace(conversation_t, settled=level)
-        f = figures(rows, probs, t, levels_of(rows, probs, turn_probs, message_t, t))
+        f = level_figures(rows, levels_of(rows, probs, turn_probs, message_t, t))
         if f["crisis_false_positives"] <= CONVERSATION_FP_BUDGET and (
                 found is None or (f["crisis_recall"], -f["crisis_false_positives"]) > found[0]):
             found = ((f["crisis_recall"], -f["crisis_false_positives"]), t)
@@ -228,10 +231,10 @@ def train(files: Sequence[Path], out: Path, *, cross_validate: bool = True,
         for name, want in (("messages", False), ("conversations", True)):
             part = [i for i, c in enumerate(conv) if c == want]
             if part:
-                pooled[name] = figures([rows[i] for i in part], [], thresholds, [levels[i] for i in part])
+                pooled[name] = level_figures([rows[i] for i in part], [levels[i] for i in part])
         for g in sorted({r.group for r in rows}):
             part = [i for i, r in enumerate(rows) if r.group == g]
-            per_group[g] = figures([rows[i] for i in part], [], thresholds, [levels[i] for i in part])
+            per_group[g] = level_figures([rows[i] for i in part], [levels[i] for i in part])
     model = fit(rows)
     model.thresholds, model.conversation_thresholds = thresholds, conversation_thresholds
     model.card = {
