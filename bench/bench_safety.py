@@ -32,7 +32,7 @@ def _times_ms(fn: Callable[[object], object], inputs: list, repeat: int) -> list
     once, as in a server that has been answering for a while)."""
     out = []
     for _ in range(repeat):
-        rules.strong_findings.cache_clear()
+        rules._strong_findings.cache_clear()
         rules.weak_findings.cache_clear()
         classifier._word_ids.cache_clear()
         for item in inputs:

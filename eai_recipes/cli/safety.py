@@ -259,7 +259,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="train the learned layer on the labelled sets and choose its thresholds out of group",
         description=(
             "Train the crisis classifier (hashed n-grams and the rules' signals, multinomial logistic regression; "
-            "CPU, about seven minutes on 2 cores for the shipped sets) on every labelled set under "
+            "CPU, about eight minutes on 2 cores for the shipped sets) on every labelled set under "
             "dataset_info/crisis/ except unseen/ (or the FILEs given). Sets are never split: they are dealt into 10 "
             "folds, each scored by a model trained on the others, and the thresholds are chosen on those "
             "predictions so that crisis false positives stay <= 0.04 and crisis-or-concern marks <= 0.12 of the "

@@ -13,6 +13,9 @@ and the four crisis categories. Features, each hashed with CRC-32 into `BUCKETS`
 - character 3-5-grams inside words (misspellings, inflections);
 - the rule layer's signals (`screen.rule_signals`): strong rule ids, weak kinds, vetoes and the rules' level.
 
+A message of more than two sentences is read whole and in overlapping parts of two (`parts`, `strongest`), so
+that one sentence of risk among everyday news is not outweighed by the rest.
+
 It is trained by `eai safety train` (`safety/train.py`) and shipped in dataset_info/crisis/classifier/
 (`model.safetensors`: only the rows training touched; `card.json`: what it was trained on, its thresholds and
 its cross-validated figures). It needs no GPU and about a millisecond per message.
@@ -30,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from eai_recipes.errors import EaiError
+from eai_recipes.safety.normalise import sentences
 from eai_recipes.safety.resources import CRISIS_DIR, display_path
 
 CLASSES = ("none", "suicide", "self_harm", "harm_others", "danger")
@@ -41,6 +45,12 @@ _WORD = re.compile(r"[a-z']+|\d+")
 # Rule signals are few per message against hundreds of n-grams; repeating them gives them the weight of a
 # word or two in the 1/sqrt(n) normalisation without a second model.
 SIGNAL_REPEAT = 3
+# A long message is also read in parts of PART_SENTENCES sentences: read whole, one sentence of risk among
+# everyday news weighs little against all the other words (the eighth blind round's long messages). A part's
+# P(crisis) counts at PART_WEIGHT of itself, as a part has less context than the whole. Chosen out of group
+# on the training sets (weights 0.8-0.95 tried), see dataset_info/crisis/README.md.
+PART_SENTENCES = 2
+PART_WEIGHT = 0.85
 
 
 def features(norm: str, signals: Sequence[str] = ()) -> list[str]:
@@ -57,6 +67,32 @@ def features(norm: str, signals: Sequence[str] = ()) -> list[str]:
 def hashed(feats: Iterable[str]) -> list[int]:
     """Bucket ids; CRC-32 because Python's own `hash` of a str changes from one process to the next."""
     return [zlib.crc32(f.encode()) % BUCKETS for f in feats] or [0]
+
+
+def parts(norm: str) -> list[str]:
+    """A long message's overlapping parts of `PART_SENTENCES` sentences (none for a message that short)."""
+    found = sentences(norm)
+    if len(found) <= PART_SENTENCES:
+        return []
+    return [" . ".join(found[i:i + PART_SENTENCES]) for i in range(len(found) - PART_SENTENCES + 1)]
+
+
+Reading = tuple[str, Sequence[str]]  # a normalised text and its rule signals
+
+
+def message_ids(readings: Sequence[Reading]) -> list[list[int]]:
+    """Feature ids of a message read whole, then of each of its parts (each with the rules' signals on it)."""
+    return [feature_ids(norm, signals) for norm, signals in readings]
+
+
+def strongest(whole: dict[str, float], parts: Sequence[dict[str, float]]) -> dict[str, float]:
+    """The message's probabilities: the whole's, or a part's at `PART_WEIGHT` where that says more risk."""
+    best, risk = whole, 1.0 - whole["none"]
+    for p in parts:
+        if (1.0 - p["none"]) * PART_WEIGHT > risk:
+            best = {c: (1.0 - (1.0 - v) * PART_WEIGHT if c == "none" else v * PART_WEIGHT) for c, v in p.items()}
+            risk = 1.0 - best["none"]
+    return best
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -120,6 +156,19 @@ class Classifier:
 
     def batch(self, items: Sequence[tuple[str, Sequence[str]]]) -> list[dict[str, float]]:
         return self.scores([feature_ids(n, s) for n, s in items])
+
+    def read_messages(self, messages: Sequence[Sequence[Reading]]) -> list[dict[str, float]]:
+        """Messages, each read whole and in parts (its readings, the whole first), by `strongest`."""
+        return self.message_scores([message_ids(m) for m in messages])
+
+    def message_scores(self, messages: Sequence[Sequence[Sequence[int]]]) -> list[dict[str, float]]:
+        """`read_messages` from `message_ids`, in one scoring pass."""
+        scores = self.scores([ids for m in messages for ids in m])
+        out, i = [], 0
+        for m in messages:
+            out.append(strongest(scores[i], scores[i + 1:i + len(m)]))
+            i += len(m)
+        return out
 
     def scores(self, rows: Sequence[Sequence[int]]) -> list[dict[str, float]]:
         """Probabilities for rows of hashed feature ids (the training's EmbeddingBag sum, 1/sqrt(n) weighted)."""

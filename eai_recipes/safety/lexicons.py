@@ -439,9 +439,9 @@ RECOVERED = alt(r"(?:doing|feel|feeling|am|i am) (?:so |much |a lot )?(?:well|be
 # A story, a game, a lesson, the news: the risk in it belongs to someone who is not writing.
 FRAME = alt(r"horror", "thriller", r"the one where", r"(?:movie|film) night",
             r"(?:my|the|a|this|our|his|her) (?:\w+ )?(?:novel|story|book|screenplay|script|fanfic|fan fiction|poem|"
-            r"play|"
-            r"film|movie|show|series|episode|character|protagonist|villain|narrator|plot|scene|chapter|game|"
-            r"campaign|quest|level|boss|npc|documentary|podcast|article|essay|dissertation|thesis|paper|"
+            r"play|film|movie|show|series|episode|character|protagonist|villain|narrator|plot|scene|chapter|game|"
+            r"campaign|quest|level|boss|npc|documentary|podcast|article|essay|dissertation|thesis|"
+            r"(?<!practice )(?<!past )(?<!exam )(?<!mock )(?<!test )paper|"
             r"assignment|lecture|module|class|coursework|presentation|report|research|study|news|headline|"
             r"song|lyrics|album|musical|opera)", r"in (?:the|a) (?:game|book|novel|film|movie|show|series|news|"
             r"story|match)", r"d ?& ?d", "dnd", "minecraft", "fortnite", "call of duty", "elden ring", "dark souls",

@@ -187,6 +187,15 @@ PAST = _c(r"\b" + lx.PAST + r"\b|\b(?:from|between) (?:about |around |age |the a
 RECOVERED = _c(r"\b" + lx.RECOVERED + r"\b|\bclean (?:for |since )?(?:\d+|a|one|two|three|four|five|a few|several|"
                r"many|over a) (?:years?|months?)\b|\bstopped (?:\w+ )?(?:years|months|a long time) ago\b")
 CLARIFY = _c(r"\b" + lx.CLARIFY + r"\b")
+# "i was joking. mostly", "half kidding": a hedged take-back takes nothing back.
+HEDGED = _c(r"\b(?:half|kind of|kinda|sort of|sorta|partly|mostly|semi)[ -]?(?:joking|kidding)\b|"
+            r"\b(?:joking|kidding)\W+(?:\w+\W+)?(?:mostly|kind of|kinda|sort of|sorta|maybe|partly|or not|ish|unless|"
+            r"or am i|or was i|not really)\b")
+
+
+def clarifies(norm: str) -> bool:
+    """A turn that takes back what came before it (an idiom explained, a story named, a joke owned)."""
+    return bool(CLARIFY.search(norm)) and not HEDGED.search(norm)
 JOKE_MARK = _c(lx.JOKE_MARK)
 JOKE_OBJECT = _c(r"\b" + lx.alt(lx.JOKE_OBJECT, lx.JOKE_FRAME) + r"\b")
 MEANS_EVERYDAY = _c(r"\b" + lx.MEANS_EVERYDAY + r"\b|\bon (?:my|the|her|his|a) tablet\b")
@@ -244,9 +253,15 @@ def _idiom_at(sentence: str, start: int, end: int) -> bool:
     return False
 
 
-@functools.lru_cache(maxsize=4096)
 def strong_findings(sentence: str, next_sentence: str = "") -> tuple[tuple[Finding, ...], tuple[str, ...]]:
-    """Strong findings in one normalised sentence, and why the vetoed ones were vetoed (rule ids only)."""
+    """Strong findings in one normalised sentence, and why the vetoed ones were vetoed (rule ids only). The
+    next sentence counts only as a short follow-up ("jk"), so a longer one is left out of the cache's key: a
+    long message's sentences are read again in its parts, followed by other sentences."""
+    return _strong_findings(sentence, next_sentence if len(next_sentence.split()) <= 2 else "")
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _strong_findings(sentence: str, next_sentence: str) -> tuple[tuple[Finding, ...], tuple[str, ...]]:
     found: list[Finding] = []
     vetoes: list[str] = []
     for rule_id, (category, why, pattern, *before) in STRONG.items():
@@ -261,8 +276,7 @@ def strong_findings(sentence: str, next_sentence: str = "") -> tuple[tuple[Findi
                     r"\b(?:again|on purpose|another one|keep|every (?:night|day))\b", near):
                 vetoes.append(f"accident ({rule_id})")
                 continue
-            if category in ("suicide", "self_harm", "harm_others") and _joke(
-                    near + (" " + next_sentence if len(next_sentence.split()) <= 2 else "")):
+            if category in ("suicide", "self_harm", "harm_others") and _joke(near + " " + next_sentence):
                 vetoes.append(f"a joke ({rule_id})")
                 continue
             key = m.start("k") if "k" in pattern.groupindex and m.start("k") >= 0 else m.start()
@@ -279,7 +293,7 @@ def strong_findings(sentence: str, next_sentence: str = "") -> tuple[tuple[Findi
     return tuple(found), tuple(vetoes)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1 << 14)
 def weak_findings(sentence: str) -> frozenset[str]:
     """The weak kinds in one normalised sentence (each not negated and not part of an idiom or a joke)."""
     kinds: set[str] = set()

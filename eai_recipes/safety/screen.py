@@ -68,7 +68,7 @@ def _analyse(text: str, *, recovered_context: bool = False, frame_context: bool 
     info = bool(rules.INFO.search(norm))
     medical = bool(rules.MEDICAL.search(norm))
     recovered = recovered_context or bool(rules.RECOVERED.search(norm))
-    turn = _Turn([], [], set(), [], clarifies=bool(rules.CLARIFY.search(norm)), recovered=recovered)
+    turn = _Turn([], [], set(), [], clarifies=rules.clarifies(norm), recovered=recovered)
     parts = sentences(norm)
     finals = 0
     for n, sentence in enumerate(parts):
@@ -276,16 +276,24 @@ class MessageInput:
     norm: str
     signals: tuple[str, ...]
     empty: bool
+    parts: tuple[classifier.Reading, ...] = ()  # a long message's parts, each with the rules' signals on it
+
+    @property
+    def readings(self) -> list[classifier.Reading]:
+        """What the learned layer reads: the whole message, then its parts."""
+        return [(self.norm, self.signals), *self.parts]
 
 
 def message_inputs(texts: Iterable[str]) -> list[MessageInput]:
-    """Each message's rule verdict and learned-layer input, from one rule analysis per message."""
+    """Each message's rule verdict and learned-layer input: one rule analysis of the message, and one of each
+    of its parts (`classifier.parts`)."""
     out = []
     for text in texts:
         norm = normalise(text)
         turn = _analyse(text, norm=norm)
         rule = _verdict(turn)
-        out.append(MessageInput(rule, norm, tuple(_signals(turn, rule)), turn.empty))
+        parts = tuple((part, tuple(rule_signals(part, norm=part))) for part in classifier.parts(norm))
+        out.append(MessageInput(rule, norm, tuple(_signals(turn, rule)), turn.empty, parts))
     return out
 
 
@@ -296,7 +304,7 @@ def message_verdict(read: MessageInput, p: Mapping[str, float], t: classifier.Th
 def _screen_messages(texts: list[str], m: classifier.Classifier) -> list[Screening]:
     """Several messages through both layers, with one batched model call."""
     reads = message_inputs(texts)
-    probs = m.batch([(r.norm, r.signals) for r in reads])
+    probs = m.read_messages([r.readings for r in reads])
     return [message_verdict(r, p, m.thresholds) for r, p in zip(reads, probs)]
 
 
@@ -332,7 +340,7 @@ def conversation_inputs(messages: Iterable[Mapping | object]) -> ConversationInp
     rule = screen_conversation_rules(messages)
     texts = [text for role, text in map(_content, messages) if role == "user"]
     return ConversationInput(rule, message_inputs(texts[-RECENT_TURNS:]), _turns_together(messages, rule),
-                             any(rules.CLARIFY.search(normalise(t)) for t in texts[1:]))
+                             any(rules.clarifies(normalise(t)) for t in texts[1:]))
 
 
 def decide_conversation(read: ConversationInput, turn_probs: list[Mapping[str, float]],
@@ -342,12 +350,13 @@ def decide_conversation(read: ConversationInput, turn_probs: list[Mapping[str, f
     alone, and the turns together); `eai safety train` chooses thresholds on this same function.
 
     Each recent turn gets the verdict it would get as the latest message, and a crisis in an earlier one stays
-    active unless a later turn clarifies it (or the rules read the conversation as past and recovered: their
-    own verdict then has no crisis either). An earlier turn's crisis is held at concern when the model reading
-    the turns together gives P(crisis) below `conversation_t.settled` (a story set up two turns back, an idiom
-    explained since): for the person that changes little (either way the model answers the latest message with
-    the resources under it). The latest turn's own crisis is never held by the others: a long ordinary history
-    dilutes the turns-together score, and what the person has just said gets the crisis reply."""
+    active unless a later turn clarifies it (a hedged take-back does not). Where the rules read the conversation
+    as anything, it is held at concern when the model reading the turns together gives P(crisis) below
+    `conversation_t.settled` (a story set up two turns back, an idiom explained since); where only the learned
+    layer saw it (the rules see nothing, or a past and recovered account), it is a concern. For the person that
+    changes little: either way the model answers the latest message with the resources under it. The latest
+    turn's own crisis is never held by the others: a long ordinary history dilutes the turns-together score,
+    and what the person has just said gets the crisis reply."""
     verdicts = [message_verdict(r, p, message_t) for r, p in zip(read.turns, turn_probs)]
     if whole_p is None:
         return verdicts[-1]
@@ -365,6 +374,10 @@ def decide_conversation(read: ConversationInput, turn_probs: list[Mapping[str, f
         if worst.level == "crisis" and read.rule.level != "none":
             candidates.append(settle(Screening.make("crisis", worst.category,
                                                     f"disclosed in an earlier turn: {worst.reason}", earlier=True)))
+        elif worst.level == "crisis":
+            candidates.append(Screening.make("concern", worst.category, f"disclosed in an earlier turn: "
+                                             f"{worst.reason}; held at concern: no rule reads the conversation "
+                                             "as one", earlier=True))
     return max(candidates, key=lambda s: _RANK[s.level])
 
 
@@ -381,9 +394,8 @@ def screen_conversation(messages: Iterable[Mapping | object], *,
     read = conversation_inputs(messages)
     if not read.turns:
         return read.rule
-    items = [(r.norm, r.signals) for r in read.turns] + ([read.whole] if read.whole else [])
-    probs = m.batch(items)
-    return decide_conversation(read, probs[:len(read.turns)], probs[len(read.turns)] if read.whole else None,
+    turn_probs = m.read_messages([r.readings for r in read.turns])
+    return decide_conversation(read, turn_probs, m.batch([read.whole])[0] if read.whole else None,
                                m.thresholds, m.conversation_thresholds)
 
 

@@ -58,6 +58,7 @@ class Row:
     group: str
     rule: Screening
     conversation: ConversationInput | None = None  # a conversation of two or more user turns
+    readings: Sequence[clf.Reading] = ()  # a message's, read whole and in parts (`MessageInput.readings`)
 
     @functools.cached_property
     def ids(self) -> list[int]:
@@ -65,10 +66,15 @@ class Row:
         return clf.feature_ids(self.norm, self.signals)
 
     @functools.cached_property
-    def turn_ids(self) -> list[list[int]]:
-        """A conversation's recent user turns, each read alone (hashed features)."""
+    def message_ids(self) -> list[list[int]]:
+        """A message read whole and in parts (`classifier.message_ids`)."""
+        return clf.message_ids(self.readings)
+
+    @functools.cached_property
+    def turn_ids(self) -> list[list[list[int]]]:
+        """A conversation's recent user turns, each read alone as a message."""
         turns = self.conversation.turns if self.conversation else []
-        return [clf.feature_ids(t.norm, t.signals) for t in turns]
+        return [clf.message_ids(t.readings) for t in turns]
 
 
 def rows_of(path: Path) -> list[Row]:
@@ -81,7 +87,7 @@ def rows_of(path: Path) -> list[Row]:
             out.append(Row(read.whole[0], read.whole[1], label, path.stem, read.rule, read))
         else:
             one = message_inputs([ex.text if ex.messages is None else ex.messages[-1]["content"]])[0]
-            out.append(Row(one.norm, one.signals, label, path.stem, one.rule))
+            out.append(Row(one.norm, one.signals, label, path.stem, one.rule, readings=one.readings))
     return out
 
 
@@ -122,10 +128,14 @@ def out_of_group(rows: Sequence[Row], progress: Callable[[str], None] = print
         started = time.monotonic()
         model = fit([r for r in rows if fold_of[r.group] != fold])
         held = [i for i, r in enumerate(rows) if fold_of[r.group] == fold]
-        for i, p in zip(held, model.scores([rows[i].ids for i in held])):
+        whole = [i for i in held if rows[i].conversation]
+        alone = [i for i in held if not rows[i].conversation]
+        for i, p in zip(whole, model.scores([rows[i].ids for i in whole])):
             probs[i] = p
-        for i in held:
-            turn_probs[i] = model.scores(rows[i].turn_ids) if rows[i].turn_ids else []
+        for i, p in zip(alone, model.message_scores([rows[i].message_ids for i in alone])):
+            probs[i] = p
+        for i in whole:
+            turn_probs[i] = model.message_scores(rows[i].turn_ids)
         names = sorted(g for g in groups if fold_of[g] == fold)
         progress(f"  cross-validation {n}/{len(folds)}: {len(held)} rows of {len(names)} sets held out "
                  f"({', '.join(names[:3])}{' ...' if len(names) > 3 else ''}; {time.monotonic() - started:.1f} s)")
@@ -239,7 +249,9 @@ def train(files: Sequence[Path], out: Path, *, cross_validate: bool = True,
     model.thresholds, model.conversation_thresholds = thresholds, conversation_thresholds
     model.card = {
         "what": "crisis classifier: multinomial logistic regression over hashed word, word-pair and character "
-                "n-grams and the rules' signals (eai_recipes/safety/classifier.py)",
+                "n-grams and the rules' signals; a long message read whole and in parts "
+                "(eai_recipes/safety/classifier.py)",
+        "parts": {"sentences": clf.PART_SENTENCES, "weight": clf.PART_WEIGHT},
         "trained": dt.date.today().isoformat(),
         "command": "eai safety train",
         "classes": list(clf.CLASSES), "buckets": clf.BUCKETS,

@@ -14,7 +14,7 @@ import pytest
 from eai_recipes import safety
 from eai_recipes.errors import EaiError
 from eai_recipes.safety import classifier, train
-from eai_recipes.safety.screen import Screening, combine, screen, screen_conversation, screen_rules
+from eai_recipes.safety.screen import Screening, combine, message_inputs, screen, screen_conversation, screen_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,6 +43,35 @@ def test_feature_ids_are_the_hashed_features(text, signals):
     """The fast path (each word's ids cached) gives the ids of the readable one, in the same order."""
     for _ in range(2):  # the second time from the cache
         assert classifier.feature_ids(text, signals) == classifier.hashed(classifier.features(text, signals))
+
+
+def test_a_long_message_is_also_read_in_parts():
+    """Parts of two sentences, overlapping; a short message has none. A part says more only where its risk,
+    weighted by PART_WEIGHT, is above the whole's."""
+    assert classifier.parts("one. two") == [] and classifier.parts("") == []
+    assert classifier.parts("one. two. three. four") == ["one . two", "two . three", "three . four"]
+    [read] = message_inputs(["I feel fine. My day was long. I cut myself again last night."])
+    assert [norm for norm, _ in read.parts] == ["i feel fine . my day was long", "my day was long . i cut myself "
+                                                "again last night"]
+    assert "L:none" in read.parts[0][1] and "L:crisis" in read.parts[1][1]  # the rules read each part too
+    assert classifier.message_ids(read.readings)[2] == classifier.feature_ids(*read.parts[1])
+    whole, calm, risky = _p(0.2), _p(0.1), _p(0.8, "suicide")
+    assert classifier.strongest(whole, [calm]) is whole
+    best = classifier.strongest(whole, [calm, risky])
+    w = classifier.PART_WEIGHT
+    assert best["suicide"] == pytest.approx(0.8 * w) and best["none"] == pytest.approx(1 - 0.8 * w)
+    assert sum(best.values()) == pytest.approx(1.0)
+    assert classifier.strongest(_p(0.7), [_p(0.75, "suicide")])["none"] == pytest.approx(0.3)  # 0.75 * w < 0.7
+
+
+def test_a_crisis_buried_in_a_long_everyday_message_is_found():
+    news = ("Work was fine today, we finally shipped the new menu at the cafe. My sister rang about her wedding "
+            "plans and we talked for an hour about the flowers. I fed the neighbour's cat because they are away. "
+            "{} Then I made soup and watched two episodes of a cooking show. Tomorrow I have the dentist at ten.")
+    for risk in ("I finished the letters to my family and left them in the drawer for after I'm gone.",
+                 "Last night I cut myself again after months clean and I'm hiding it under long sleeves."):
+        assert screen(news.format(risk)).level == "crisis", risk
+    assert screen(news.format("I finished the thank-you letters for the wedding gifts.")).level == "none"
 
 
 def _write(path: Path, rows: list[dict]) -> Path:
@@ -186,6 +215,26 @@ def test_an_earlier_crisis_is_held_at_concern_when_the_turns_together_are_settle
     assert now.level == "crisis" and not now.earlier
     one = conversation_inputs(earlier[:1])
     assert one.whole is None and decide_conversation(one, [_p(0.9)], None, T, tc).level == "crisis"
+
+
+def test_an_earlier_crisis_only_the_learned_layer_saw_is_carried_too():
+    """A first turn no rule reads as anything ("I stood a long time by the river near work, thinking") and then
+    a change of topic: the learned layer's crisis on that turn stays active as a concern (the resources go under
+    the answer), whatever the turns read together say; before, it was dropped."""
+    from eai_recipes.safety.screen import conversation_inputs, decide_conversation
+
+    messages = [{"role": "user", "content": "last week I stood a long time by the river near work, thinking"},
+                {"role": "assistant", "content": "That sounds heavy."},
+                {"role": "user", "content": "anyway can you check my cover letter"}]
+    tc = classifier.Thresholds(0.7, 0.4, 0.5, 0.2, settled=0.3)
+    read = conversation_inputs(messages)
+    assert read.rule.level == "none" and not read.clarified
+    turns = [_p(0.9, "suicide"), _p(0.01)]
+    for together in (0.35, 0.1):
+        carried = decide_conversation(read, turns, _p(together, "suicide"), T, tc)
+        assert carried.level == "concern" and carried.earlier and carried.category == "suicide"
+        assert "no rule reads the conversation as one" in carried.reason
+    assert decide_conversation(read, [_p(0.1), _p(0.01)], _p(0.1), T, tc).level == "none"
 
 
 def test_a_crisis_said_now_stays_a_crisis_after_a_long_ordinary_conversation():

@@ -62,7 +62,9 @@ RULE_EXAMPLES: dict[str, list[str]] = {
     "self_harm.hurt_self": ["I've been hurting myself again", "I cut myself last night",
                             "I've been making myself bleed"],
     "self_harm.cutting": ["I want to cut so badly", "I've started cutting again", "I cut again last night"],
-    "self_harm.cannot_stop": ["I can't stop cutting", "every week I promise myself I'll stop burning myself"],
+    "self_harm.cannot_stop": ["I can't stop cutting", "every week I promise myself I'll stop burning myself",
+                              # an exam's "practice paper" is not a story or an essay
+                              "I keep burning myself with a lighter whenever I fail a practice paper"],
     "self_harm.copes_by": ["Cutting is the only way I can cope"],
     "self_harm.cut_again": ["I relapsed and cut yesterday"],
     "self_harm.on_purpose": ["I hit my head against the wall on purpose",
@@ -317,6 +319,15 @@ def test_past_and_recovered_is_not_a_crisis():
 def test_a_clarification_takes_an_alarm_back():
     conv = _conv("I'm going to kill him tonight", "I mean in the game lol, he keeps camping the spawn")
     assert screen_conversation_rules(conv).level == "none"
+
+
+@pytest.mark.parametrize("take_back", ["lol i was joking. mostly", "half kidding", "jk... or am i",
+                                       "i was kidding, not really"])
+def test_a_hedged_take_back_takes_nothing_back(take_back):
+    conv = _conv("I'm going to end it on friday, I've picked the date", take_back)
+    assert screen_conversation_rules(conv).level == "crisis"
+    assert screen_conversation_rules(_conv("I'm going to end it on friday, I've picked the date",
+                                           "i was only joking lol")).level == "none"
 
 
 def test_assistant_words_are_not_screened():
