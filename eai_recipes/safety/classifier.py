@@ -48,7 +48,7 @@ SIGNAL_REPEAT = 3
 # A long message is also read in parts of PART_SENTENCES sentences: read whole, one sentence of risk among
 # everyday news weighs little against all the other words (the eighth blind round's long messages). A part's
 # P(crisis) counts at PART_WEIGHT of itself, as a part has less context than the whole. Chosen out of group
-# on the training sets (weights 0.8-0.95 tried), see dataset_info/crisis/README.md.
+# on the training sets (weights 0.75-1.0 tried), see dataset_info/crisis/README.md.
 PART_SENTENCES = 2
 PART_WEIGHT = 0.85
 

@@ -191,11 +191,6 @@ CLARIFY = _c(r"\b" + lx.CLARIFY + r"\b")
 HEDGED = _c(r"\b(?:half|kind of|kinda|sort of|sorta|partly|mostly|semi)[ -]?(?:joking|kidding)\b|"
             r"\b(?:joking|kidding)\W+(?:\w+\W+)?(?:mostly|kind of|kinda|sort of|sorta|maybe|partly|or not|ish|unless|"
             r"or am i|or was i|not really)\b")
-
-
-def clarifies(norm: str) -> bool:
-    """A turn that takes back what came before it (an idiom explained, a story named, a joke owned)."""
-    return bool(CLARIFY.search(norm)) and not HEDGED.search(norm)
 JOKE_MARK = _c(lx.JOKE_MARK)
 JOKE_OBJECT = _c(r"\b" + lx.alt(lx.JOKE_OBJECT, lx.JOKE_FRAME) + r"\b")
 MEANS_EVERYDAY = _c(r"\b" + lx.MEANS_EVERYDAY + r"\b|\bon (?:my|the|her|his|a) tablet\b")
@@ -243,6 +238,11 @@ def negated(sentence: str, start: int, end: int) -> bool:
 def _joke(zone: str) -> bool:
     """A joke marker with an everyday object or a hyperbole's frame, and nothing about life itself."""
     return bool(JOKE_MARK.search(zone) and JOKE_OBJECT.search(zone) and not JOKE_UNLESS.search(zone))
+
+
+def clarifies(norm: str) -> bool:
+    """A turn that takes back what came before it (an idiom explained, a story named, a joke owned)."""
+    return bool(CLARIFY.search(norm)) and not HEDGED.search(norm)
 
 
 def _idiom_at(sentence: str, start: int, end: int) -> bool:

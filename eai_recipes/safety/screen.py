@@ -309,7 +309,7 @@ def _screen_messages(texts: list[str], m: classifier.Classifier) -> list[Screeni
 
 
 def _turns_together(messages: Iterable[Mapping | object],
-                       verdict: Screening | None = None) -> tuple[str, list[str]] | None:
+                    verdict: Screening | None = None) -> tuple[str, list[str]] | None:
     """What the learned layer reads of a conversation: its recent user turns, normalised and joined, and the
     rules' signals on the conversation (`verdict`, if already known) and on its latest turn. None when there is
     one user turn or none."""
