@@ -67,8 +67,8 @@ class Row:
 
     @functools.cached_property
     def message_ids(self) -> list[list[int]]:
-        """A message read whole and in parts (`classifier.message_ids`)."""
-        return clf.message_ids(self.readings)
+        """A message read whole and in parts (`classifier.message_ids`; the whole's ids are `ids`)."""
+        return [self.ids, *clf.message_ids(self.readings[1:])]
 
     @functools.cached_property
     def turn_ids(self) -> list[list[list[int]]]:

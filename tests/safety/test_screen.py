@@ -11,6 +11,8 @@ from __future__ import annotations
 import pytest
 
 from eai_recipes import safety
+from eai_recipes.safety import rules
+from eai_recipes.safety.normalise import normalise
 from eai_recipes.safety.screen import screen_conversation_rules, screen_rules
 
 # Crisis messages of every kind (the old phrase table's examples, by its rule ids), each at the crisis level.
@@ -321,13 +323,14 @@ def test_a_clarification_takes_an_alarm_back():
     assert screen_conversation_rules(conv).level == "none"
 
 
-@pytest.mark.parametrize("take_back", ["lol i was joking. mostly", "half kidding", "jk... or am i",
+@pytest.mark.parametrize("take_back", ["lol i was joking. mostly", "half kidding", "i was kidding... or was i",
                                        "i was kidding, not really"])
 def test_a_hedged_take_back_takes_nothing_back(take_back):
-    conv = _conv("I'm going to end it on friday, I've picked the date", take_back)
-    assert screen_conversation_rules(conv).level == "crisis"
-    assert screen_conversation_rules(_conv("I'm going to end it on friday, I've picked the date",
-                                           "i was only joking lol")).level == "none"
+    """Each of these would take the alarm back without its hedge (the plain take-back is the control)."""
+    plan = "I'm going to end it on friday, I've picked the date"
+    assert screen_conversation_rules(_conv(plan, "i was only joking lol")).level == "none"
+    assert rules.CLARIFY.search(normalise(take_back))
+    assert screen_conversation_rules(_conv(plan, take_back)).level == "crisis"
 
 
 def test_assistant_words_are_not_screened():
